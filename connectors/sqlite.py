@@ -1,0 +1,83 @@
+"""SQLite, embedded (the standard library's sqlite3 driver)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from connectors.base import Connector, Progress
+from connectors.records import ColumnRecord, SourceRecord, TableRecord
+from connectors.reflection import reflect_with_inspector
+from connectors.types import TypeFamily
+
+# Declared type names SQLAlchemy does not know but schemas commonly use.
+_DECLARED: dict[str, TypeFamily] = {
+    "UUID": TypeFamily.UUID,
+    "INTERVAL": TypeFamily.INTERVAL,
+    "TIMESTAMPTZ": TypeFamily.DATETIME_TZ,
+}
+
+
+class SQLiteConnector(Connector):
+    dialect = "sqlite"
+    url_schemes = ("sqlite",)
+    supports_returning = True  # since SQLite 3.35
+    upsert_form = "on_conflict"
+    supports_json_agg = True
+    supports_schemas = False
+    embedded = True
+
+    def engine_options(self) -> dict[str, Any]:
+        # SQLite files use a small pool; the driver serialises writers anyway.
+        return {
+            "pool_pre_ping": False,
+            "connect_args": {"timeout": self.settings.connect_timeout_s},
+        }
+
+    def install_session_hooks(self, engine: Engine) -> None:
+        @sa.event.listens_for(engine, "connect")
+        def enable_foreign_keys(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA foreign_keys = ON")
+            cursor.close()
+
+    def fetch_server_version(self, conn: Connection) -> str:
+        return str(conn.exec_driver_sql("SELECT sqlite_version()").scalar())
+
+    def default_schema(self, conn: Connection) -> str:
+        return "main"
+
+    def reflect_source(self, conn: Connection, progress: Progress | None) -> SourceRecord:
+        record = reflect_with_inspector(self, conn, progress)
+        declared = {
+            (row.tbl, row.col): (row.type or "").upper()
+            for row in conn.execute(sa.text(_DECLARED_TYPES))
+        }
+        tables = tuple(fix_declared_types(t, declared) for t in record.tables)
+        return replace(record, tables=tables)
+
+
+# SQLite gives unknown declared types NUMERIC affinity, so SQLAlchemy reflects
+# UUID as NUMERIC: read the declared text once for every column and correct it.
+_DECLARED_TYPES = """
+SELECT m.name AS tbl, p.name AS col, p.type AS type
+FROM sqlite_master AS m, pragma_table_xinfo(m.name) AS p
+WHERE m.type IN ('table', 'view')
+"""
+
+
+def fix_declared_types(table: TableRecord, declared: dict[tuple[str, str], str]) -> TableRecord:
+    def fix(column: ColumnRecord) -> ColumnRecord:
+        text = declared.get((table.name, column.name), "")
+        if text in _DECLARED:
+            return replace(
+                column, family=_DECLARED[text], native_type=text, precision=None, scale=None
+            )
+        if table.primary_key == (column.name,) and text == "INTEGER":
+            return replace(column, autoincrement=True)  # an alias of the rowid
+        return column
+
+    return replace(table, columns=tuple(fix(c) for c in table.columns))
