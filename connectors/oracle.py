@@ -1,4 +1,4 @@
-"""Oracle through python-oracledb, thin mode (compile-verified; live with FEDGATE_TEST_ORACLE_URL)."""
+"""Oracle through python-oracledb thin mode (compile-verified; live: FEDGATE_TEST_ORACLE_URL)."""
 
 from __future__ import annotations
 

@@ -77,7 +77,10 @@ def fix_declared_types(table: TableRecord, declared: dict[tuple[str, str], str])
                 column, family=_DECLARED[text], native_type=text, precision=None, scale=None
             )
         if table.primary_key == (column.name,) and text == "INTEGER":
-            return replace(column, autoincrement=True)  # an alias of the rowid
+            return replace(column, autoincrement=True, nullable=False)  # an alias of the rowid
+        if column.name in table.primary_key:
+            # SQLite accepts NULL in other key columns only through a legacy bug.
+            return replace(column, nullable=False)
         return column
 
     return replace(table, columns=tuple(fix(c) for c in table.columns))

@@ -1,0 +1,40 @@
+"""The ASGI application: routes of every surface on one Starlette app."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from config.settings import Settings
+from gateway import health
+from gateway.errors import EXCEPTION_HANDLERS
+from gateway.runtime import Runtime
+
+
+def create_app(settings: Settings, *, background_refresh: bool = True) -> Starlette:
+    """Build the gateway for `settings`; introspection starts with the app's lifespan."""
+    runtime = Runtime.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await runtime.start(background=background_refresh)
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = Starlette(
+        routes=[
+            Route("/", health.index),
+            Route("/healthz", health.healthz),
+            Route("/readyz", health.readyz),
+            Route("/catalog", health.catalog),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app
