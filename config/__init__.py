@@ -1,7 +1,7 @@
 """fedgate settings: load and validate `fedgate.yaml` into frozen dataclasses."""
 
 from config.errors import ConfigError, FedgateError
-from config.loader import EXAMPLES_DIR, load_settings, parse_settings
+from config.loader import EXAMPLES_DIR, load_settings, parse_settings, parse_yaml
 from config.settings import (
     RelationshipSettings,
     SchemaCacheSettings,
@@ -30,6 +30,7 @@ __all__ = [
     "canonical_scheme",
     "load_settings",
     "parse_settings",
+    "parse_yaml",
     "redact_url",
     "url_scheme",
     "validate_url",

@@ -126,7 +126,7 @@ class Connector:
         return reflect_with_inspector(self, conn, progress)
 
     def schemas_to_reflect(self, conn: Connection) -> tuple[str, ...]:
-        return self.settings.schemas or (self.default_schema(conn),)
+        return tuple(dict.fromkeys(self.settings.schemas)) or (self.default_schema(conn),)
 
     def default_schema(self, conn: Connection) -> str:
         return conn.dialect.default_schema_name or "main"

@@ -216,11 +216,17 @@ def build_column(row: Row[Any], generated: bool) -> ColumnRecord:
     )
 
 
-_GENERATED = re.compile(r'(?:^|[(,]\s*)"?([^",()\s]+)"?\s+[^,]*?\bGENERATED\s+ALWAYS\s+AS\b', re.I)
+_GENERATED = re.compile(
+    r'(?:"((?:[^"]|"")+)"|(\w+))'  # the column name, quoted or bare
+    r"\s+[A-Z][\w ]*?(?:\([^)]*\))?(?:\[\d*\])*"  # its type, e.g. DECIMAL(12,2) or INT[]
+    r"\s+GENERATED\s+ALWAYS\s+AS\b",
+    re.IGNORECASE,
+)
 
 
 def _generated_columns(create_sql: str) -> set[str]:
-    return set(_GENERATED.findall(create_sql))
+    """Generated columns, read from the CREATE TABLE text (no catalog function flags them)."""
+    return {quoted.replace('""', '"') or bare for quoted, bare in _GENERATED.findall(create_sql)}
 
 
 def _index_columns(expressions: str | None) -> tuple[str, ...]:

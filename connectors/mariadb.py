@@ -15,10 +15,6 @@ class MariaDBConnector(MySQLConnector):
     url_schemes = ("mariadb+pymysql",)
     supports_returning = True  # INSERT/DELETE ... RETURNING since 10.5
 
-    def statement_timeout_sql(self, timeout_ms: int) -> str:
-        # MariaDB's max_statement_time is in seconds and bounds every statement.
-        return f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}"
-
     def type_info(self, type_: sqltypes.TypeEngine, dialect: sa.Dialect) -> TypeInfo:
         info = super().type_info(type_, dialect)
         if info.native_type.upper() == "UUID":

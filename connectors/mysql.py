@@ -32,17 +32,14 @@ class MySQLConnector(Connector):
         return options
 
     def install_session_hooks(self, engine: Engine) -> None:
-        timeout_ms = self.settings.statement_timeout_ms
-        statement = self.statement_timeout_sql(timeout_ms)
+        timeout_ms = int(self.settings.statement_timeout_ms)
 
         @sa.event.listens_for(engine, "connect")
         def set_timeout(dbapi_conn: Any, _record: Any) -> None:
+            # A mysql:// URL may point at MariaDB, whose variable differs: ask the server.
+            is_mariadb = "mariadb" in str(dbapi_conn.get_server_info()).lower()
             with dbapi_conn.cursor() as cursor:
-                cursor.execute(statement)
-
-    def statement_timeout_sql(self, timeout_ms: int) -> str:
-        # MySQL's max_execution_time bounds SELECTs (milliseconds).
-        return f"SET SESSION max_execution_time = {int(timeout_ms)}"
+                cursor.execute(statement_timeout_sql(timeout_ms, is_mariadb=is_mariadb))
 
     def type_info(self, type_: sqltypes.TypeEngine, dialect: sa.Dialect) -> TypeInfo:
         info = build_type_info(type_, dialect)
@@ -65,3 +62,9 @@ class MySQLConnector(Connector):
         from connectors.mysql_catalog import reflect_information_schema
 
         return reflect_information_schema(self, conn, progress)
+
+
+def statement_timeout_sql(timeout_ms: int, *, is_mariadb: bool) -> str:
+    if is_mariadb:  # seconds, and it bounds every statement
+        return f"SET SESSION max_statement_time = {timeout_ms / 1000:.3f}"
+    return f"SET SESSION max_execution_time = {timeout_ms}"  # milliseconds, SELECTs only

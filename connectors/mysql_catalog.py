@@ -218,13 +218,18 @@ def build_tables(
                 name=table.TABLE_NAME,
                 kind="view" if table.TABLE_TYPE == "VIEW" else "table",
                 columns=tuple(
-                    build_column(connector, dialect, c, json_columns) for c in columns[key]
+                    build_column(
+                        connector, dialect, c, json_columns, view=table.TABLE_TYPE == "VIEW"
+                    )
+                    for c in columns[key]
                 ),
                 primary_key=pk,
                 primary_key_name=None,  # MySQL names every primary key PRIMARY
                 foreign_keys=fks,
                 unique_constraints=uniques,
-                indexes=build_indexes(indexes[key], {u.name for u in uniques} | {"PRIMARY"}),
+                indexes=build_indexes(
+                    indexes[key], {u.name for u in uniques} | {f.name for f in fks} | {"PRIMARY"}
+                ),
                 checks=tuple(
                     CheckRecord(c.CONSTRAINT_NAME, c.CHECK_CLAUSE)
                     for c in checks[key]
@@ -278,7 +283,12 @@ def build_indexes(
 
 
 def build_column(
-    connector: MySQLConnector, dialect: sa.Dialect, row: Row[Any], json_columns: set[str]
+    connector: MySQLConnector,
+    dialect: sa.Dialect,
+    row: Row[Any],
+    json_columns: set[str],
+    *,
+    view: bool = False,
 ) -> ColumnRecord:
     type_ = build_sqlalchemy_type(row)
     info = connector.type_info(type_, dialect)
@@ -288,8 +298,8 @@ def build_column(
         word in extra for word in ("GENERATED", "VIRTUAL", "PERSISTENT", "STORED")
     )
     default = row.COLUMN_DEFAULT
-    if default is not None and default.upper() == "NULL":
-        default = None  # MariaDB spells "no default" as the string NULL
+    if view or (default is not None and default.upper() == "NULL"):
+        default = None  # MariaDB spells "no default" NULL, and invents defaults for view columns
     return ColumnRecord(
         name=row.COLUMN_NAME,
         family=family,

@@ -86,7 +86,9 @@ def _reflect_schema(
                 columns=tuple(build_column(connector, dialect, c) for c in columns[key]),
                 primary_key=tuple((pks.get(key) or {}).get("constrained_columns") or ()),
                 primary_key_name=(pks.get(key) or {}).get("name"),
-                foreign_keys=tuple(build_foreign_key(fk, schema) for fk in fks.get(key, ())),
+                foreign_keys=tuple(
+                    build_foreign_key(fk, default_schema) for fk in fks.get(key, ())
+                ),
                 unique_constraints=build_uniques(uniques.get(key, ()), indexes.get(key, ())),
                 indexes=build_indexes(indexes.get(key, ())),
                 checks=tuple(
@@ -123,11 +125,12 @@ def build_column(connector: Connector, dialect: sa.Dialect, col: Mapping[str, An
     )
 
 
-def build_foreign_key(fk: Mapping[str, Any], schema: str) -> ForeignKeyRecord:
+def build_foreign_key(fk: Mapping[str, Any], default_schema: str) -> ForeignKeyRecord:
+    # SQLAlchemy leaves referred_schema empty when the target is in the default schema.
     return ForeignKeyRecord(
         name=fk.get("name"),
         columns=tuple(fk["constrained_columns"]),
-        referred_schema=fk.get("referred_schema") or schema,
+        referred_schema=fk.get("referred_schema") or default_schema,
         referred_table=fk["referred_table"],
         referred_columns=tuple(fk["referred_columns"]),
     )

@@ -54,9 +54,9 @@ def build_type_info(type_: sqltypes.TypeEngine, dialect: Dialect) -> TypeInfo:
     family = NATIVE_FAMILIES.get(base, family)
     length = getattr(type_, "length", None) if family in _SIZED else None
     precision = scale = None
-    if family in (TypeFamily.DECIMAL, TypeFamily.FLOAT):
+    if family is TypeFamily.DECIMAL:  # a float's binary precision means little to clients
         precision = getattr(type_, "precision", None)
-        scale = getattr(type_, "scale", None) if family is TypeFamily.DECIMAL else None
+        scale = getattr(type_, "scale", None)
     enum_values: tuple[str, ...] = ()
     if isinstance(type_, sqltypes.Enum):
         enum_values = tuple(type_.enums)

@@ -1,0 +1,291 @@
+"""Build the frozen settings from interpolated data; errors name the key path and what was expected.
+
+The conversion is generic over the settings dataclasses (their fields and type
+hints); the checks that span fields (unique source names, relationships naming
+configured sources) follow it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, fields, is_dataclass
+from typing import Any, TypeVar
+
+from config.errors import ConfigError
+from config.interpolate import child_path
+from config.settings import (
+    RelationshipSettings,
+    SchemaCacheSettings,
+    ServerSettings,
+    Settings,
+    SourceSettings,
+)
+from config.urls import url_scheme, validate_url
+
+T = TypeVar("T")
+
+# Source and relationship names become URL path segments and GraphQL names.
+NAME_PATTERN = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
+RELATIONSHIP_KINDS = ("object", "array")
+
+# Fields the loader fills in; they are not keys of the file.
+INTERNAL_FIELDS: frozenset[tuple[type, str]] = frozenset({(Settings, "file")})
+
+# Inclusive bounds of every integer setting (a test checks none is missing).
+INT_RANGES: Mapping[tuple[type, str], tuple[int, int]] = {
+    (ServerSettings, "port"): (1, 65_535),
+    (SourceSettings, "pool_size"): (1, 1_000),
+    (SourceSettings, "statement_timeout_ms"): (1, 86_400_000),
+    (SourceSettings, "max_page_size"): (1, 1_000_000),
+    (SourceSettings, "connect_timeout_s"): (1, 3_600),
+    (SchemaCacheSettings, "ttl_seconds"): (0, 604_800),
+}
+
+_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    file: str | None
+    variables: Mapping[str, tuple[str, ...]]
+
+    def error(self, message: str, path: str) -> ConfigError:
+        return ConfigError(message, file=self.file, path=path or None)
+
+    def quote(self, text: str, path: str) -> str:
+        """Quote a string for an error, unless it came from the environment or holds a URL."""
+        if path in self.variables:
+            names = ", ".join(f"${{{name}}}" for name in self.variables[path])
+            return f"the value of {names} (not shown)"
+        if "://" in text:
+            try:
+                return f"'{url_scheme(text)}://...' (not shown)"
+            except ValueError:
+                return "a URL (not shown)"
+        return repr(text if len(text) <= 60 else text[:57] + "...")
+
+    def show(self, value: object, path: str) -> str:
+        """Describe a value of the wrong type or range for an error."""
+        if isinstance(value, str):
+            quoted = self.quote(value, path)
+            return quoted if path in self.variables else f"string {quoted}"
+        if value is None:
+            return "null"
+        if isinstance(value, bool):
+            return f"boolean {str(value).lower()}"
+        if isinstance(value, int):
+            return f"integer {value}"
+        if isinstance(value, float):
+            return f"number {value!r}"
+        if isinstance(value, list):
+            return "a list"
+        if isinstance(value, Mapping):
+            return "a mapping"
+        return f"a {type(value).__name__}"
+
+
+def build_settings(
+    data: object, *, file: str | None = None, variables: Mapping[str, tuple[str, ...]] | None = None
+) -> Settings:
+    """Validate interpolated data into Settings, or raise ConfigError.
+
+    Args:
+        data: the parsed (and interpolated) YAML document.
+        file: the configuration file, for errors.
+        variables: key paths of values built from environment variables (see `interpolate`).
+    """
+    context = _Context(file, variables or {})
+    if data is None:
+        raise context.error("the configuration is empty; expected a mapping with 'sources'", "")
+    settings = build_dataclass(Settings, data, "", context)
+    _check_server(settings.server, context)
+    _check_sources(settings.sources, context)
+    _check_relationships(settings, context)
+    return settings
+
+
+def build_dataclass(cls: type[T], data: object, path: str, context: _Context) -> T:
+    """Convert a mapping into the settings dataclass `cls`, recursively."""
+    if not isinstance(data, Mapping):
+        raise context.error(f"expected a mapping of keys, got {context.show(data, path)}", path)
+    keys = [f for f in fields(cls) if (cls, f.name) not in INTERNAL_FIELDS]  # type: ignore[arg-type]
+    names = [f.name for f in keys]
+    for key in data:
+        if not isinstance(key, str):
+            raise context.error(f"keys must be strings, got {context.show(key, path)}", path)
+        if key not in names:
+            raise _unknown_key(key, names, path, context)
+    hints = typing.get_type_hints(cls)
+    values: dict[str, Any] = {}
+    for f in keys:
+        if f.name in data:
+            owner = (cls, f.name)
+            values[f.name] = _convert(
+                hints[f.name], data[f.name], child_path(path, f.name), owner, context
+            )
+        elif f.default is MISSING and f.default_factory is MISSING:
+            required = ", ".join(
+                k.name for k in keys if k.default is MISSING and k.default_factory is MISSING
+            )
+            raise context.error(f"missing required key '{f.name}' (required: {required})", path)
+    return cls(**values)
+
+
+def _unknown_key(key: str, names: list[str], path: str, context: _Context) -> ConfigError:
+    close = difflib.get_close_matches(key, names, n=1)
+    suggestion = f" (did you mean '{close[0]}'?)" if close else ""
+    message = f"unknown key {{}}{suggestion}; valid keys: {', '.join(names)}"
+    if "://" in key or len(key) > 60:
+        # A mis-indented URL can end up as a key: don't put it in the path either.
+        return context.error(message.format(context.quote(key, "")), path)
+    return context.error(message.format(repr(key)), child_path(path, key))
+
+
+def _convert(
+    hint: Any, value: object, path: str, owner: tuple[type, str], context: _Context
+) -> Any:
+    expected = _expected(hint)
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        if value is None:
+            return None
+        (hint,) = (arg for arg in typing.get_args(hint) if arg is not type(None))
+    if hint is str and isinstance(value, str):
+        return str(value)
+    if hint is bool and isinstance(value, bool):
+        return value
+    if hint is int:
+        number = _as_int(value, path, context)
+        if number is not None:
+            return _check_range(number, owner, path, context)
+    if typing.get_origin(hint) is tuple and isinstance(value, list):
+        (item_hint, _ellipsis) = typing.get_args(hint)
+        return tuple(
+            _convert(item_hint, item, child_path(path, index), owner, context)
+            for index, item in enumerate(value)
+        )
+    if is_dataclass(hint) and isinstance(hint, type):
+        return build_dataclass(hint, value, path, context)
+    if hint in (str, bool, int) or typing.get_origin(hint) is tuple:
+        raise context.error(f"expected {expected}, got {context.show(value, path)}", path)
+    raise TypeError(f"settings type {hint!r} is not supported")
+
+
+def _as_int(value: object, path: str, context: _Context) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    # A variable's value is always a string; `port: ${PORT}` must still work.
+    if isinstance(value, str) and path in context.variables and _DIGITS.fullmatch(value):
+        return int(value)
+    return None
+
+
+def _check_range(number: int, owner: tuple[type, str], path: str, context: _Context) -> int:
+    low, high = INT_RANGES.get(owner, (0, 2**63 - 1))
+    if not low <= number <= high:
+        shown = context.quote("", path) if path in context.variables else str(number)
+        raise context.error(f"must be between {low:_} and {high:_}, got {shown}", path)
+    return number
+
+
+def _expected(hint: Any) -> str:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        inner = next(arg for arg in args if arg is not type(None))
+        return f"{_expected(inner)} or null"
+    if origin is tuple:
+        return "a list of mappings" if is_dataclass(args[0]) else "a list of strings"
+    names = {str: "a string", int: "an integer", bool: "true or false"}
+    return names.get(hint, "a mapping")
+
+
+def _check_server(server: ServerSettings, context: _Context) -> None:
+    if not server.host:
+        raise context.error("must not be empty", "server.host")
+    url = server.public_url
+    if url is not None and not url.startswith(("http://", "https://")):
+        shown = context.quote(url, "server.public_url")
+        raise context.error(
+            f"expected an http:// or https:// URL, got {shown}", "server.public_url"
+        )
+
+
+def _check_sources(sources: tuple[SourceSettings, ...], context: _Context) -> None:
+    if not sources:
+        raise context.error("at least one source is required", "sources")
+    first_index: dict[str, int] = {}
+    for index, source in enumerate(sources):
+        path = child_path("sources", index)
+        name_path = child_path(path, "name")
+        _check_name(source.name, "source name", name_path, context)
+        if source.name in first_index:
+            raise context.error(
+                f"duplicate source name {context.quote(source.name, name_path)}, "
+                f"first defined at sources[{first_index[source.name]}]",
+                name_path,
+            )
+        first_index[source.name] = index
+        validate_url(source.url, child_path(path, "url"), context.file)
+
+
+def _check_relationships(settings: Settings, context: _Context) -> None:
+    sources = [source.name for source in settings.sources]
+    first_index: dict[tuple[str, str, str], int] = {}
+    for index, relationship in enumerate(settings.relationships):
+        path = child_path("relationships", index)
+        _check_name(relationship.name, "relationship name", child_path(path, "name"), context)
+        for field_name in ("source", "target_source"):
+            reference = getattr(relationship, field_name)
+            _check_source_reference(reference, sources, child_path(path, field_name), context)
+        for field_name in ("table", "target_table"):
+            if not getattr(relationship, field_name):
+                raise context.error("must not be empty", child_path(path, field_name))
+        _check_columns(relationship, path, context)
+        if relationship.kind not in RELATIONSHIP_KINDS:
+            kind_path = child_path(path, "kind")
+            shown = context.quote(relationship.kind, kind_path)
+            raise context.error(f"expected 'object' or 'array', got {shown}", kind_path)
+        key = (relationship.source, relationship.table, relationship.name)
+        if key in first_index:
+            raise context.error(
+                f"duplicate relationship on {relationship.source}.{relationship.table}, "
+                f"first defined at relationships[{first_index[key]}]",
+                child_path(path, "name"),
+            )
+        first_index[key] = index
+
+
+def _check_columns(relationship: RelationshipSettings, path: str, context: _Context) -> None:
+    columns, targets = relationship.columns, relationship.target_columns
+    if not columns:
+        raise context.error("must list at least one column", child_path(path, "columns"))
+    if len(columns) != len(targets):
+        raise context.error(
+            f"must list as many columns as 'columns' ({len(columns)}), got {len(targets)}",
+            child_path(path, "target_columns"),
+        )
+
+
+def _check_name(name: str, what: str, path: str, context: _Context) -> None:
+    if not NAME_PATTERN.fullmatch(name):
+        raise context.error(
+            f"invalid {what} {context.quote(name, path)}: use letters, digits and underscores, "
+            "not starting with a digit, at most 63 characters "
+            "(names become URL path segments and GraphQL names)",
+            path,
+        )
+
+
+def _check_source_reference(name: str, sources: list[str], path: str, context: _Context) -> None:
+    if name in sources:
+        return
+    close = difflib.get_close_matches(name, sources, n=1)
+    suggestion = f" (did you mean '{close[0]}'?)" if close else ""
+    raise context.error(
+        f"unknown source {context.quote(name, path)}{suggestion}; "
+        f"configured sources: {', '.join(sources)}",
+        path,
+    )
