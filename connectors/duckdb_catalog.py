@@ -134,9 +134,11 @@ def reflect_duckdb_catalog(
 
 
 def _group(rows: list[Row[Any]]) -> dict[tuple[str, str], list[Row[Any]]]:
+    """Rows by (schema, table): every query here selects those two columns first."""
     grouped: dict[tuple[str, str], list[Row[Any]]] = defaultdict(list)
     for row in rows:
-        grouped[(row[0], row[1])].append(row)
+        values = tuple(row)
+        grouped[(values[0], values[1])].append(row)
     return grouped
 
 

@@ -87,3 +87,90 @@ def wrap_driver_error(exc: BaseException, source: str) -> ConnectorError:
     if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return SourceUnavailableError(source, "connection lost")
     return ConnectorError(f"source '{source}' failed: {classify_reason(exc)}", source=source)
+
+
+class ConstraintViolationError(ConnectorError):
+    """A write broke a unique, foreign-key, not-null or check constraint."""
+
+    code = "constraint_violation"
+
+    def __init__(self, source: str, kind: str, constraint: str | None) -> None:
+        named = f" '{constraint}'" if constraint else ""
+        super().__init__(
+            f"{kind} constraint{named} violated", source=source, constraint=constraint, kind=kind
+        )
+        self.constraint = constraint
+        self.kind = kind
+
+
+class ValueRejectedError(ConnectorError):
+    """The database refused a value (out of range, too long) that passed our checks."""
+
+    code = "invalid_value"
+
+
+_TIMEOUT = re.compile(
+    r"statement timeout|canceling statement|max_statement_time|max_execution_time|"
+    r"query execution was interrupted|ORA-01013|timeout expired",
+    re.IGNORECASE,
+)
+_CONSTRAINT_NAME = (
+    re.compile(r"constraint failed: ([\w$.]+(?:, [\w$.]+)*)", re.IGNORECASE),  # SQLite
+    re.compile(r"for key [`'\"]?(?:[\w$]+\.)?([\w$]+)[`'\"]?", re.IGNORECASE),  # MySQL unique
+    re.compile(r"constraint [`\"']?([\w$]+)[`\"']?", re.IGNORECASE),  # PostgreSQL, MySQL FK, DuckDB
+    re.compile(r"\(([\w$]+\.[\w$]+)\) violated", re.IGNORECASE),  # Oracle
+)
+
+
+def constraint_kind(text: str) -> str:
+    lowered = text.lower()
+    for needle, kind in (
+        ("foreign key", "foreign key"),
+        ("unique", "unique"),
+        ("duplicate", "unique"),
+        ("not null", "not null"),
+        ("null value", "not null"),
+        ("cannot be null", "not null"),
+        ("check", "check"),
+        ("primary key", "unique"),
+    ):
+        if needle in lowered:
+            return kind
+    return "integrity"
+
+
+def constraint_name(exc: BaseException) -> str | None:
+    orig = getattr(exc, "orig", exc)
+    diag = getattr(orig, "diag", None)  # psycopg knows it exactly
+    name = getattr(diag, "constraint_name", None) or getattr(diag, "column_name", None)
+    if name:
+        return str(name)
+    text = str(orig)
+    for pattern in _CONSTRAINT_NAME:
+        match = pattern.search(text)
+        if match:
+            return match.group(1)
+    return None
+
+
+def wrap_execution_error(exc: BaseException, source: str, dialect: str) -> ConnectorError:
+    """Translate an error raised while running a statement (driver text never leaves)."""
+    text = str(getattr(exc, "orig", None) or exc)
+    if isinstance(exc, sa_exc.IntegrityError):
+        return ConstraintViolationError(source, constraint_kind(text), constraint_name(exc))
+    if _TIMEOUT.search(text):
+        return SourceTimeoutError(f"statement timeout on source '{source}'", source=source)
+    if isinstance(exc, sa_exc.DataError):
+        return ValueRejectedError(f"source '{source}' rejected a value: {classify_value(text)}")
+    if dialect == "sqlite" and "constraint failed" in text.lower():
+        return ConstraintViolationError(source, constraint_kind(text), constraint_name(exc))
+    return wrap_driver_error(exc, source)
+
+
+def classify_value(text: str) -> str:
+    lowered = text.lower()
+    if "too long" in lowered or "data too long" in lowered:
+        return "a value is too long for its column"
+    if "out of range" in lowered:
+        return "a number is out of range for its column"
+    return "a value does not fit its column"

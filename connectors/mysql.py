@@ -40,6 +40,8 @@ class MySQLConnector(Connector):
             is_mariadb = "mariadb" in str(dbapi_conn.get_server_info()).lower()
             with dbapi_conn.cursor() as cursor:
                 cursor.execute(statement_timeout_sql(timeout_ms, is_mariadb=is_mariadb))
+                # TIMESTAMP columns are read and written in UTC, whatever the server's zone.
+                cursor.execute("SET SESSION time_zone = '+00:00'")
 
     def type_info(self, type_: sqltypes.TypeEngine, dialect: sa.Dialect) -> TypeInfo:
         info = build_type_info(type_, dialect)

@@ -98,7 +98,7 @@ def reflect_information_schema(
 ) -> SourceRecord:
     default_schema = connector.default_schema(conn)
     schemas = list(connector.schemas_to_reflect(conn))
-    in_schemas = sa.bindparam("schemas", schemas, expanding=True)
+    in_schemas: sa.BindParameter[Any] = sa.bindparam("schemas", schemas, expanding=True)
     steps: list[tuple[str, sa.Select[Any]]] = [
         ("tables", sa.select(TABLES).where(TABLES.c.TABLE_SCHEMA.in_(in_schemas))),
         (
@@ -324,24 +324,24 @@ def build_sqlalchemy_type(row: Row[Any]) -> sqltypes.TypeEngine[Any]:
     """Rebuild the SQLAlchemy type from information_schema's DATA_TYPE and COLUMN_TYPE."""
     data_type = (row.DATA_TYPE or "").lower()
     column_type = row.COLUMN_TYPE or ""
-    cls = mysql.base.ischema_names.get(data_type)
+    cls: Any = mysql.base.ischema_names.get(data_type)
     if cls is None:
         return sqltypes.NullType()
     unsigned = "unsigned" in column_type.lower()
     if data_type in ("enum", "set"):
         values = re.findall(r"'((?:[^']|'')*)'", column_type)
-        return cls(*[v.replace("''", "'") for v in values])  # type: ignore[no-any-return]
+        return cls(*[v.replace("''", "'") for v in values])
     if issubclass(cls, sqltypes.Integer):
         match = _ARGS.search(column_type)
         width = int(match.group(1)) if match and match.group(1).isdigit() else None
-        return cls(display_width=width, unsigned=unsigned)  # type: ignore[no-any-return]
+        return cls(display_width=width, unsigned=unsigned)
     if issubclass(cls, (sqltypes.Numeric,)):
         if issubclass(cls, sqltypes.Float):
-            return cls()  # type: ignore[no-any-return]
-        return cls(precision=row.NUMERIC_PRECISION, scale=row.NUMERIC_SCALE, unsigned=unsigned)  # type: ignore[no-any-return]
+            return cls()
+        return cls(precision=row.NUMERIC_PRECISION, scale=row.NUMERIC_SCALE, unsigned=unsigned)
     if data_type in ("char", "varchar", "binary", "varbinary"):
-        return cls(length=row.CHARACTER_MAXIMUM_LENGTH)  # type: ignore[no-any-return]
+        return cls(length=row.CHARACTER_MAXIMUM_LENGTH)
     if data_type == "bit":
         match = _ARGS.search(column_type)
-        return cls(length=int(match.group(1)) if match else 1)  # type: ignore[no-any-return]
-    return cls()  # type: ignore[no-any-return]
+        return cls(length=int(match.group(1)) if match else 1)
+    return cls()

@@ -84,8 +84,8 @@ def _reflect_schema(
                 name=name,
                 kind=kinds[name],
                 columns=tuple(build_column(connector, dialect, c) for c in columns[key]),
-                primary_key=tuple((pks.get(key) or {}).get("constrained_columns") or ()),
-                primary_key_name=(pks.get(key) or {}).get("name"),
+                primary_key=tuple(_get(pks, key, "constrained_columns") or ()),
+                primary_key_name=_get(pks, key, "name"),
                 foreign_keys=tuple(
                     build_foreign_key(fk, default_schema) for fk in fks.get(key, ())
                 ),
@@ -94,10 +94,15 @@ def _reflect_schema(
                 checks=tuple(
                     CheckRecord(c.get("name"), str(c.get("sqltext"))) for c in checks.get(key, ())
                 ),
-                comment=(comments.get(key) or {}).get("text"),
+                comment=_get(comments, key, "text"),
             )
         )
     return records
+
+
+def _get(found: Mapping[TableKey, Any], key: TableKey, field: str) -> Any:
+    entry: Mapping[str, Any] = found.get(key) or {}
+    return entry.get(field)
 
 
 def build_column(connector: Connector, dialect: sa.Dialect, col: Mapping[str, Any]) -> ColumnRecord:

@@ -33,7 +33,7 @@ def create_app(settings: Settings, *, background_refresh: bool = True) -> Starle
             Route("/readyz", health.readyz),
             Route("/catalog", health.catalog),
         ],
-        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.runtime = runtime

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import orjson
 
 from config.errors import FedgateError
-from config.settings import Settings
+from config.settings import Settings, SourceSettings
 from config.urls import redact_url
 from connectors.registry import build_connector
 from gateway.console import Console
@@ -157,7 +157,7 @@ def refresh(settings: Settings, name: str | None, console: Console) -> int:
     return 1 if report.failed else 0
 
 
-def _source_settings(settings: Settings, name: str):  # type: ignore[no-untyped-def]
+def _source_settings(settings: Settings, name: str) -> SourceSettings:
     try:
         return settings.source(name)
     except KeyError:

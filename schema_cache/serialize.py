@@ -38,7 +38,8 @@ def to_plain(value: Any) -> Any:
 
 
 def source_to_dict(source: Source) -> dict[str, Any]:
-    return to_plain(source)  # type: ignore[no-any-return]
+    plain: dict[str, Any] = to_plain(source)
+    return plain
 
 
 def column_from_dict(data: dict[str, Any]) -> Column:

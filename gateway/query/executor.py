@@ -1,0 +1,44 @@
+"""Run IR statements against their sources (synchronous; surfaces call it in a thread)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from connectors.errors import wrap_execution_error
+from gateway.query.context import QueryContext
+from gateway.query.embed import read_rows
+from gateway.query.ir import Delete, Insert, Result, Select, Update
+from gateway.query.select import compile_count
+from gateway.query.session import read_session
+from gateway.query.writes import run_delete, run_insert, run_update
+from schema_cache.model import Catalog
+
+
+def run_select(ctx: QueryContext, select: Select, catalog: Catalog) -> Result:
+    with read_session() as session:
+        rows = read_rows(ctx, session, select, catalog)
+        total = None
+        if select.count:
+            bound = ctx.bind(select.target, catalog=catalog)
+            total = int(session.fetch(bound.connector, compile_count(ctx, bound, select))[0][0])
+        return Result(rows=rows, total=total)
+
+
+def run_write(ctx: QueryContext, statement: Insert | Update | Delete, catalog: Catalog) -> Result:
+    """One transaction: every row is written, or none is."""
+    bound = ctx.bind(statement.target, catalog=catalog)
+    connector = bound.connector
+    with connector.connect() as conn:
+        try:
+            with conn.begin():
+                if isinstance(statement, Insert):
+                    affected, rows = run_insert(ctx, conn, bound, statement)
+                elif isinstance(statement, Update):
+                    affected, rows = run_update(ctx, conn, bound, statement)
+                else:
+                    affected, rows = run_delete(ctx, conn, bound, statement)
+        except sa.exc.SQLAlchemyError as exc:
+            raise wrap_execution_error(exc, connector.name, connector.dialect) from exc
+    return Result(rows=rows, affected=affected)
+
+

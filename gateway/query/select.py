@@ -1,0 +1,93 @@
+"""Compile one level of a Select: columns, filter, order, limit/offset and count.
+
+Embedded relationships are fetched by `embed.py` with one batched statement per
+relationship and level, keyed on the columns this level selects as `__k*`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from gateway.query.context import Bound, QueryContext
+from gateway.query.filters import compile_filter, core_column
+from gateway.query.ir import Field, OrderItem, Select
+
+NATIVE_NULLS_ORDER = ("postgresql", "oracle", "sqlite", "duckdb")
+RAW = sa.types.NullType()  # no result processing: render.py renders raw driver values
+
+
+def output_fields(bound: Bound, select: Select) -> tuple[Field, ...]:
+    if select.fields:
+        for field in select.fields:
+            core_column(bound, field.column, "select")
+        return select.fields
+    return tuple(Field(c) for c in bound.table.column_names)
+
+
+def key_label(index: int) -> str:
+    return f"__k{index}"
+
+
+def level_columns(
+    bound: Bound, fields: tuple[Field, ...], keys: tuple[str, ...]
+) -> list[ColumnElement[Any]]:
+    """Selected fields, then the key columns the embeds join on (hidden from output)."""
+    columns: list[ColumnElement[Any]] = [
+        sa.type_coerce(bound.core.c[f.column], RAW).label(f.output_name) for f in fields
+    ]
+    columns += [
+        sa.type_coerce(bound.core.c[k], RAW).label(key_label(i)) for i, k in enumerate(keys)
+    ]
+    return columns
+
+
+def where_clause(ctx: QueryContext, bound: Bound, select: Select) -> ColumnElement[bool] | None:
+    return compile_filter(ctx, bound, select.filter) if select.filter is not None else None
+
+
+def order_clauses(bound: Bound, order: tuple[OrderItem, ...]) -> list[ColumnElement[Any]]:
+    """ORDER BY with PostgreSQL's null placement on every dialect; the key breaks ties."""
+    clauses: list[ColumnElement[Any]] = []
+    for item in order:
+        column = core_column(bound, item.column, "order")
+        model = bound.table.get_column(item.column)
+        nulls_first = item.nulls == "first" if item.nulls else item.descending
+        directed = column.desc() if item.descending else column.asc()
+        if model is not None and model.nullable:
+            if bound.dialect in NATIVE_NULLS_ORDER:
+                directed = directed.nulls_first() if nulls_first else directed.nulls_last()
+            else:  # MySQL, MariaDB and SQL Server have no NULLS FIRST/LAST
+                clauses.append(
+                    sa.case(
+                        (column.is_(None), 0 if nulls_first else 1), else_=1 if nulls_first else 0
+                    )
+                )
+        clauses.append(directed)
+    ordered = {item.column for item in order}
+    clauses += [bound.core.c[k].asc() for k in bound.table.primary_key if k not in ordered]
+    return clauses
+
+
+def compile_level(
+    ctx: QueryContext, bound: Bound, select: Select, keys: tuple[str, ...]
+) -> sa.Select[Any]:
+    fields = output_fields(bound, select)
+    statement = sa.select(*level_columns(bound, fields, keys)).select_from(bound.core)
+    where = where_clause(ctx, bound, select)
+    if where is not None:
+        statement = statement.where(where)
+    statement = statement.order_by(*order_clauses(bound, select.order))
+    if select.limit is not None:
+        statement = statement.limit(select.limit)
+    if select.offset:
+        statement = statement.offset(select.offset)
+    return statement
+
+
+def compile_count(ctx: QueryContext, bound: Bound, select: Select) -> sa.Select[Any]:
+    statement = sa.select(sa.func.count()).select_from(bound.core)
+    where = where_clause(ctx, bound, select)
+    return statement.where(where) if where is not None else statement

@@ -1,0 +1,48 @@
+"""One connection per source for the duration of a request; driver errors leave wrapped."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from connectors.base import Connector
+from connectors.errors import wrap_execution_error
+
+
+class Session:
+    def __init__(self) -> None:
+        self._stack = ExitStack()
+        self._connections: dict[str, Connection] = {}
+        self.statements = 0
+
+    def connection(self, connector: Connector) -> Connection:
+        conn = self._connections.get(connector.name)
+        if conn is None:
+            conn = self._stack.enter_context(connector.connect())
+            self._connections[connector.name] = conn
+        return conn
+
+    def fetch(self, connector: Connector, statement: sa.Executable) -> Sequence[Row[Any]]:
+        self.statements += 1
+        try:
+            return self.connection(connector).execute(statement).all()
+        except sa.exc.SQLAlchemyError as exc:
+            raise wrap_execution_error(exc, connector.name, connector.dialect) from exc
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._stack.close()
+
+
+@contextmanager
+def read_session() -> Iterator[Session]:
+    session = Session()
+    try:
+        yield session
+    finally:
+        session.close()

@@ -1,0 +1,197 @@
+"""Compile and run inserts, upserts, updates and deletes, each in one transaction.
+
+Where the dialect has RETURNING the changed rows come back from the statement;
+elsewhere (MySQL, SQL Server without OUTPUT here) they are read back by
+primary key inside the same transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from gateway.query.context import Bound, QueryContext
+from gateway.query.errors import InvalidValueError, MalformedRequestError
+from gateway.query.filters import compile_filter, core_column, typed
+from gateway.query.ir import Delete, Field, Insert, OnConflict, Update
+from gateway.query.render import renderer_for
+from gateway.query.select import RAW
+
+RETURNING = ("postgresql", "sqlite", "duckdb", "mariadb")
+
+
+def typed_row(bound: Bound, row: dict[str, Any], index: int | None) -> dict[str, Any]:
+    """A body row with every value typed against its column (400/422 before any SQL)."""
+    if not isinstance(row, dict):
+        raise MalformedRequestError("each row must be a JSON object")
+    out = {}
+    for name, value in row.items():
+        core_column(bound, name, "body")
+        model = bound.table.get_column(name)
+        if model is not None and model.generated:
+            raise InvalidValueError(
+                f"column '{name}' is generated and cannot be written",
+                errors=[
+                    {
+                        "parameter": "body",
+                        "column": name,
+                        "row": index,
+                        "detail": "generated column",
+                    }
+                ],
+            )
+        where = f"body[{index}].{name}" if index is not None else f"body.{name}"
+        out[name] = typed(bound, name, value, where)
+    return out
+
+
+def returning_fields(bound: Bound, fields: tuple[Field, ...]) -> tuple[Field, ...]:
+    for field in fields:
+        core_column(bound, field.column, "select")
+    return fields or tuple(Field(c) for c in bound.table.column_names)
+
+
+def render_rows(bound: Bound, fields: tuple[Field, ...], rows: list[Any]) -> list[dict[str, Any]]:
+    renderers = [renderer_for(bound.table.get_column(f.column)) for f in fields]  # type: ignore[arg-type]
+    return [
+        {f.output_name: r(raw[i]) for i, (f, r) in enumerate(zip(fields, renderers, strict=True))}
+        for raw in rows
+    ]
+
+
+def _returning_columns(bound: Bound, fields: tuple[Field, ...]) -> list[Any]:
+    return [sa.type_coerce(bound.core.c[f.column], RAW).label(f.output_name) for f in fields]
+
+
+def run_insert(
+    ctx: QueryContext, conn: Connection, bound: Bound, insert: Insert
+) -> tuple[int, list[dict[str, Any]]]:
+    rows = [typed_row(bound, row, i) for i, row in enumerate(insert.rows)]
+    if not rows:
+        return 0, []
+    columns = sorted({c for row in rows for c in row})
+    fields = returning_fields(bound, insert.returning)
+    statement = _insert_statement(bound, columns, insert.on_conflict)
+    same_shape = all(row.keys() == rows[0].keys() for row in rows) and bool(columns)
+    if bound.dialect in RETURNING and insert.return_rows and same_shape:
+        # Omitted columns take their defaults, so one executemany needs rows of one shape.
+        returning = statement.returning(
+            *_returning_columns(bound, fields), sort_by_parameter_order=len(rows) > 1
+        )
+        returned = list(conn.execute(returning, rows).all())
+        return len(rows), render_rows(bound, fields, returned)
+    if bound.dialect in RETURNING and insert.return_rows:
+        returning = statement.returning(*_returning_columns(bound, fields))
+        returned = [r for row in rows for r in conn.execute(returning, row).all()]
+        return len(rows), render_rows(bound, fields, returned)
+    affected = 0
+    keys = []
+    for row in rows:
+        result = conn.execute(statement, row)
+        affected += max(result.rowcount, 0)
+        keys.append(_inserted_key(bound, row, result))
+    if not insert.return_rows:
+        return affected, []
+    return affected, _read_back(conn, bound, fields, keys)
+
+
+def _insert_statement(bound: Bound, columns: list[str], on_conflict: OnConflict | None) -> Any:
+    table = bound.core
+    if on_conflict is None:
+        return sa.insert(table)
+    target = on_conflict.columns or bound.table.primary_key
+    if not target:
+        raise MalformedRequestError("upsert needs on_conflict columns or a primary key")
+    for name in target:
+        core_column(bound, name, "on_conflict")
+    updates = [c for c in columns if c not in target]
+    if bound.dialect in ("postgresql", "duckdb", "sqlite"):
+        insert = (sqlite.insert if bound.dialect == "sqlite" else postgresql.insert)(table)
+        if on_conflict.resolution == "ignore" or not updates:
+            return insert.on_conflict_do_nothing(index_elements=list(target))
+        return insert.on_conflict_do_update(
+            index_elements=list(target), set_={c: insert.excluded[c] for c in updates}
+        )
+    if bound.dialect in ("mysql", "mariadb"):
+        upsert = mysql.insert(table)
+        if on_conflict.resolution == "ignore" or not updates:
+            first = target[0]  # a no-op update keeps the existing row
+            return upsert.on_duplicate_key_update({first: table.c[first]})
+        return upsert.on_duplicate_key_update({c: upsert.inserted[c] for c in updates})
+    raise MalformedRequestError(f"upsert is not supported on {bound.dialect} yet")
+
+
+def _inserted_key(bound: Bound, row: dict[str, Any], result: Any) -> tuple[Any, ...]:
+    pk = bound.table.primary_key
+    generated = (
+        tuple(result.inserted_primary_key or ()) if hasattr(result, "inserted_primary_key") else ()
+    )
+    if generated and None not in generated:
+        return generated
+    return tuple(row.get(c) for c in pk)
+
+
+def _read_back(
+    conn: Connection, bound: Bound, fields: tuple[Field, ...], keys: list[tuple[Any, ...]]
+) -> list[dict[str, Any]]:
+    pk = bound.table.primary_key
+    if not pk:
+        return []
+    out: list[Any] = []
+    for key in keys:
+        where = sa.and_(*(bound.core.c[c] == v for c, v in zip(pk, key, strict=True)))
+        out.extend(conn.execute(sa.select(*_returning_columns(bound, fields)).where(where)).all())
+    return render_rows(bound, fields, out)
+
+
+def run_update(
+    ctx: QueryContext, conn: Connection, bound: Bound, update: Update
+) -> tuple[int, list[dict[str, Any]]]:
+    values = typed_row(bound, update.values, None)
+    if not values:
+        raise MalformedRequestError("nothing to update: the body names no column")
+    if update.filter is None:
+        raise MalformedRequestError("an update needs a filter")
+    where = compile_filter(ctx, bound, update.filter)
+    fields = returning_fields(bound, update.returning)
+    statement = sa.update(bound.core).where(where).values(values)
+    if bound.dialect in ("postgresql", "sqlite", "duckdb") and update.return_rows:
+        returned = list(conn.execute(statement.returning(*_returning_columns(bound, fields))).all())
+        return len(returned), render_rows(bound, fields, returned)
+    pk = bound.table.primary_key
+    keys = (
+        [
+            tuple(r)
+            for r in conn.execute(sa.select(*(bound.core.c[c] for c in pk)).where(where)).all()
+        ]
+        if pk and update.return_rows
+        else []
+    )
+    affected = conn.execute(statement).rowcount
+    if not update.return_rows:
+        return affected, []
+    keys = [tuple(values.get(c, k[i]) for i, c in enumerate(pk)) for k in keys]
+    return affected, _read_back(conn, bound, fields, keys)
+
+
+def run_delete(
+    ctx: QueryContext, conn: Connection, bound: Bound, delete: Delete
+) -> tuple[int, list[dict[str, Any]]]:
+    if delete.filter is None:
+        raise MalformedRequestError("a delete needs a filter")
+    where = compile_filter(ctx, bound, delete.filter)
+    fields = returning_fields(bound, delete.returning)
+    statement = sa.delete(bound.core).where(where)
+    if bound.dialect in RETURNING and delete.return_rows:
+        returned = list(conn.execute(statement.returning(*_returning_columns(bound, fields))).all())
+        return len(returned), render_rows(bound, fields, returned)
+    before: list[Any] = []
+    if delete.return_rows:
+        before = list(
+            conn.execute(sa.select(*_returning_columns(bound, fields)).where(where)).all()
+        )
+    affected = conn.execute(statement).rowcount
+    return affected, render_rows(bound, fields, before)
