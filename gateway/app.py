@@ -11,6 +11,8 @@ from starlette.routing import Route
 from config.settings import Settings
 from gateway import health
 from gateway.errors import EXCEPTION_HANDLERS
+from gateway.query.context import QueryContext
+from gateway.rest.routes import rest_routes
 from gateway.runtime import Runtime
 
 
@@ -32,9 +34,11 @@ def create_app(settings: Settings, *, background_refresh: bool = True) -> Starle
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz),
             Route("/catalog", health.catalog),
+            *rest_routes(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.query_context = QueryContext(lambda: runtime.cache.catalog, runtime.connectors)
     return app

@@ -1,0 +1,90 @@
+"""Response bodies: JSON (default), CSV, NDJSON (streamed) and the single-object form."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import orjson
+from starlette.responses import Response, StreamingResponse
+
+from gateway.query.errors import QueryError
+
+JSON = "application/json"
+CSV = "text/csv"
+NDJSON = "application/x-ndjson"
+OBJECT = "application/vnd.pgrst.object+json"
+SUPPORTED = (JSON, CSV, NDJSON, OBJECT)
+
+
+class NotAcceptableError(QueryError):
+    code = "not_acceptable"
+
+
+def negotiate(accept: str | None) -> str:
+    """The first supported media type the client accepts (JSON for */* or none)."""
+    if not accept:
+        return JSON
+    for part in accept.split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in ("*/*", "application/*", ""):
+            return JSON
+        if media in SUPPORTED:
+            return media
+    raise NotAcceptableError(
+        f"none of the accepted types is served; use one of {', '.join(SUPPORTED)}",
+        errors=[{"parameter": "Accept", "detail": accept[:100]}],
+    )
+
+
+def dumps(body: Any) -> bytes:
+    return orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return orjson.dumps(value).decode()
+    return value
+
+
+def to_csv(rows: list[dict[str, Any]], columns: Iterable[str]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    names = list(columns)
+    writer.writerow(names)
+    for row in rows:
+        writer.writerow([_csv_cell(row.get(n)) for n in names])
+    return out.getvalue().encode()
+
+
+async def _ndjson(rows: list[dict[str, Any]]) -> AsyncIterator[bytes]:
+    for row in rows:
+        yield orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+
+
+def rows_response(
+    rows: list[dict[str, Any]],
+    media: str,
+    columns: Iterable[str],
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    headers = dict(headers or {})
+    if media == CSV:
+        return Response(
+            to_csv(rows, columns), status, headers, media_type="text/csv; charset=utf-8"
+        )
+    if media == NDJSON:
+        return StreamingResponse(_ndjson(rows), status, headers, media_type=NDJSON)
+    if media == OBJECT:
+        if len(rows) != 1:
+            raise NotAcceptableError(f"the result has {len(rows)} rows; {OBJECT} needs exactly one")
+        return Response(dumps(rows[0]), status, headers, media_type=OBJECT)
+    return Response(dumps(rows), status, headers, media_type=JSON)
