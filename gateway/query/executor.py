@@ -40,5 +40,3 @@ def run_write(ctx: QueryContext, statement: Insert | Update | Delete, catalog: C
         except sa.exc.SQLAlchemyError as exc:
             raise wrap_execution_error(exc, connector.name, connector.dialect) from exc
     return Result(rows=rows, affected=affected)
-
-

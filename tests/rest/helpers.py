@@ -1,0 +1,45 @@
+"""A demo gateway in-process, and a recorder of the SQL it sends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from gateway.app import create_app
+from gateway.settings_source import demo_settings
+
+
+@contextmanager
+def demo_client(home: Path) -> Iterator[TestClient]:
+    app = create_app(demo_settings(home), background_refresh=False)
+    with TestClient(app) as client:
+        app.state.runtime.cache.refresh()
+        yield client
+
+
+@dataclass
+class Recorder:
+    statements: list[str] = field(default_factory=list)
+    parameters: list[Any] = field(default_factory=list)
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        self.statements.append(statement)
+        self.parameters.append(parameters)
+
+
+@contextmanager
+def recording(client: TestClient, source: str) -> Iterator[Recorder]:
+    """Every statement the gateway sends to `source` while the block runs."""
+    engine = client.app.state.runtime.connectors[source].engine  # type: ignore[attr-defined]
+    recorder = Recorder()
+    sa.event.listen(engine, "before_cursor_execute", recorder)
+    try:
+        yield recorder
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", recorder)
