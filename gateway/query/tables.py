@@ -49,11 +49,13 @@ def column_type(column: Column) -> sa.types.TypeEngine[Any]:
 
 def build_table(table: Table, metadata: sa.MetaData, default_schema: str) -> sa.Table:
     schema = None if table.schema == default_schema else table.schema
+    # SQLAlchemy quotes a name exactly when the dialect needs it: forcing quotes would turn
+    # Oracle's case-insensitive names (reflected in lower case) into case-sensitive ones.
     columns = [
-        sa.Column(c.name, column_type(c), primary_key=c.name in table.primary_key, quote=True)
+        sa.Column(c.name, column_type(c), primary_key=c.name in table.primary_key)
         for c in table.columns
     ]
-    return sa.Table(table.name, metadata, *columns, schema=schema, quote=True, quote_schema=True)
+    return sa.Table(table.name, metadata, *columns, schema=schema)
 
 
 class TableCache:
