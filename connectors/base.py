@@ -67,10 +67,12 @@ class Connector:
 
     def engine_options(self) -> dict[str, Any]:
         """Pool and driver options; dialects add their connect and statement timeouts."""
+        # No pre-ping: it costs a round trip per request. A dropped connection fails its
+        # statement once (503), is invalidated by SQLAlchemy, and the pool reconnects.
         return {
             "pool_size": self.settings.pool_size,
             "max_overflow": 0,
-            "pool_pre_ping": True,
+            "pool_recycle": 1800,
             "pool_timeout": self.settings.connect_timeout_s,
         }
 
