@@ -12,6 +12,8 @@ from config.settings import Settings
 from gateway import health
 from gateway.errors import EXCEPTION_HANDLERS
 from gateway.query.context import QueryContext
+from gateway.rest.docs import docs_routes
+from gateway.rest.openapi_route import openapi_json
 from gateway.rest.routes import rest_routes
 from gateway.runtime import Runtime
 
@@ -34,6 +36,8 @@ def create_app(settings: Settings, *, background_refresh: bool = True) -> Starle
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz),
             Route("/catalog", health.catalog),
+            Route("/openapi.json", openapi_json),
+            *docs_routes(),
             *rest_routes(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

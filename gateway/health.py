@@ -71,6 +71,9 @@ async def index(request: Request) -> Response:
             "sources": list(get_runtime(request).cache.source_names),
             "links": {
                 "catalog": f"{base}/catalog",
+                "rest": f"{base}/rest/{{source}}/{{table}}",
+                "openapi": f"{base}/openapi.json",
+                "docs": f"{base}/docs",
                 "health": f"{base}/healthz",
                 "ready": f"{base}/readyz",
             },
