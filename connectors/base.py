@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import sqltypes
 
+from config.errors import FedgateError
 from config.settings import SourceSettings
 from connectors.errors import wrap_driver_error
 from connectors.records import SourceRecord
@@ -90,6 +91,8 @@ class Connector:
         try:
             with self.engine.connect() as conn:
                 yield conn
+        except FedgateError:  # raised by the caller's block (e.g. a 422): not a driver error
+            raise
         except Exception as exc:
             raise wrap_driver_error(exc, self.name) from exc
 

@@ -117,7 +117,9 @@ _TIMEOUT = re.compile(
 _CONSTRAINT_NAME = (
     re.compile(r"constraint failed: ([\w$.]+(?:, [\w$.]+)*)", re.IGNORECASE),  # SQLite
     re.compile(r"for key [`'\"]?(?:[\w$]+\.)?([\w$]+)[`'\"]?", re.IGNORECASE),  # MySQL unique
-    re.compile(r"constraint [`\"']?([\w$]+)[`\"']?", re.IGNORECASE),  # PostgreSQL, MySQL FK, DuckDB
+    # Quoted only: unquoted, the next word is prose ("constraint fails", "Constraint Error").
+    re.compile(r"constraint [`\"']([\w$]+)[`\"']", re.IGNORECASE),  # PostgreSQL, MySQL FK/check
+    re.compile(r"(?:field|column) '([\w$]+)'", re.IGNORECASE),  # MySQL not null: the column
     re.compile(r"\(([\w$]+\.[\w$]+)\) violated", re.IGNORECASE),  # Oracle
 )
 
@@ -153,11 +155,29 @@ def constraint_name(exc: BaseException) -> str | None:
     return None
 
 
+# MySQL/MariaDB constraint errors that PyMySQL raises as OperationalError.
+_MYSQL_CONSTRAINT_ERRORS = {
+    1364: "not null",  # Field '...' doesn't have a default value
+    3819: "check",  # MySQL: Check constraint '...' is violated
+    4025: "check",  # MariaDB: CONSTRAINT `...` failed for ...
+}
+
+
+def _error_code(exc: BaseException) -> int | None:
+    args = getattr(getattr(exc, "orig", None), "args", None) or (None,)
+    return args[0] if isinstance(args[0], int) else None
+
+
 def wrap_execution_error(exc: BaseException, source: str, dialect: str) -> ConnectorError:
     """Translate an error raised while running a statement (driver text never leaves)."""
     text = str(getattr(exc, "orig", None) or exc)
     if isinstance(exc, sa_exc.IntegrityError):
         return ConstraintViolationError(source, constraint_kind(text), constraint_name(exc))
+    code = _error_code(exc) if dialect in ("mysql", "mariadb") else None
+    if code in _MYSQL_CONSTRAINT_ERRORS:  # PyMySQL raises these as OperationalError
+        return ConstraintViolationError(
+            source, _MYSQL_CONSTRAINT_ERRORS[code], constraint_name(exc)
+        )
     if _TIMEOUT.search(text):
         return SourceTimeoutError(f"statement timeout on source '{source}'", source=source)
     if isinstance(exc, sa_exc.DataError):

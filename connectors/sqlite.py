@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from connectors.base import Connector, Progress
-from connectors.records import ColumnRecord, SourceRecord, TableRecord
+from connectors.records import ColumnRecord, SourceRecord, TableRecord, UniqueRecord
 from connectors.reflection import reflect_with_inspector
 from connectors.types import TypeFamily
 
@@ -56,7 +56,13 @@ class SQLiteConnector(Connector):
             (row.tbl, row.col): (row.type or "").upper()
             for row in conn.execute(sa.text(_DECLARED_TYPES))
         }
-        tables = tuple(fix_declared_types(t, declared) for t in record.tables)
+        uniques: dict[str, dict[str, list[str]]] = {}
+        for row in conn.execute(sa.text(_UNIQUE_CONSTRAINTS)):
+            uniques.setdefault(row.tbl, {}).setdefault(row.idx, []).append(row.col)
+        tables = tuple(
+            add_uniques(fix_declared_types(t, declared), uniques.get(t.name, {}))
+            for t in record.tables
+        )
         return replace(record, tables=tables)
 
 
@@ -67,6 +73,25 @@ SELECT m.name AS tbl, p.name AS col, p.type AS type
 FROM sqlite_master AS m, pragma_table_xinfo(m.name) AS p
 WHERE m.type IN ('table', 'view')
 """
+
+
+# SQLAlchemy's parser of CREATE TABLE text misses some column-level UNIQUE clauses
+# (e.g. after VARCHAR(n)); SQLite's own index list knows every one (origin 'u').
+_UNIQUE_CONSTRAINTS = """
+SELECT m.name AS tbl, il.name AS idx, ii.name AS col
+FROM sqlite_master AS m, pragma_index_list(m.name) AS il, pragma_index_info(il.name) AS ii
+WHERE m.type = 'table' AND il.origin = 'u'
+ORDER BY m.name, il.name, ii.seqno
+"""
+
+
+def add_uniques(table: TableRecord, found: dict[str, list[str]]) -> TableRecord:
+    known = {u.columns for u in table.unique_constraints}
+    extra = [UniqueRecord(None, tuple(cols)) for cols in found.values() if tuple(cols) not in known]
+    if not extra:
+        return table
+    merged = sorted((*table.unique_constraints, *extra), key=lambda u: u.columns)
+    return replace(table, unique_constraints=tuple(merged))
 
 
 def fix_declared_types(table: TableRecord, declared: dict[tuple[str, str], str]) -> TableRecord:

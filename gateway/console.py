@@ -20,10 +20,11 @@ class Console:
         self._rich.print(message, markup=False, soft_wrap=True)
 
     def warn(self, message: str) -> None:
-        self._rich.print(f"warning: {message}", style="yellow", markup=False)
+        self._rich.print(f"warning: {message}", style="yellow", markup=False, soft_wrap=True)
 
     def error(self, message: str) -> None:
-        self._rich.print(f"error: {message}", style="bold red", markup=False)
+        # soft_wrap: a file path or key path is never broken across lines.
+        self._rich.print(f"error: {message}", style="bold red", markup=False, soft_wrap=True)
 
     def table(self, headers: Sequence[str], rows: Sequence[Sequence[str]], *, out: TextIO) -> None:
         table = Table(*headers, box=None, pad_edge=False)

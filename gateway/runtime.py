@@ -38,7 +38,10 @@ class Runtime:
             self._tasks.append(asyncio.create_task(self._keep_fresh(), name="schema-refresh"))
 
     async def _keep_fresh(self) -> None:
-        await anyio.to_thread.run_sync(self.cache.refresh)
+        try:
+            await anyio.to_thread.run_sync(self.cache.refresh)
+        except Exception:  # the loop below retries; a dead task would never refresh again
+            log.exception("schema refresh failed")
         while True:
             await asyncio.sleep(REFRESH_POLL_SECONDS)
             try:

@@ -115,6 +115,10 @@ class SchemaCache:
                 raise UnknownSourceError(f"unknown source '{name}'", source=name)
         with self._lock:
             outcomes = self._introspect(wanted, progress)
+            if self._fresh is not None:  # TTLCache is not thread-safe: filled here, not in workers
+                for outcome in outcomes:
+                    if outcome.source is not None:
+                        self._fresh[outcome.state.name] = outcome.source.version
             built = tuple(o.source for o in outcomes if o.source is not None)
             changed = self._swap(built, {o.state.name: o.state for o in outcomes})
             if changed:
@@ -134,8 +138,6 @@ class SchemaCache:
                     None, SourceState(name, "unavailable", reason, checked_at=time.time())
                 )
             source = build_source(name, record, self._settings.relationships)
-            if self._fresh is not None:
-                self._fresh[name] = source.version
             now = time.time()
             elapsed = (time.perf_counter() - started) * 1000
             return _Outcome(

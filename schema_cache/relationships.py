@@ -3,8 +3,8 @@
 Each foreign key T(cols) -> U(target_cols) gives an object relationship on T
 (one U row) and an array relationship on U (many T rows). Names:
 
-- object: the single FK column without its `_id` suffix (`customer_id` ->
-  `customer`), else the target table's name;
+- object: the single FK column without its `_id` (or camelCase `Id`) suffix
+  (`customer_id` -> `customer`), else the target table's name;
 - array: the referencing table's name (`orders`);
 - a name that collides with a column or another relationship of the same
   table becomes `<table>_by_<fk columns>`; a still-taken name gets `_2`, `_3`.
@@ -30,7 +30,7 @@ def derive_relationships(
     by_key = {(t.schema, t.name): t for t in tables}
     wanted: dict[TableKey, list[tuple[str, str, Relationship]]] = defaultdict(list)
     for key, table in sorted(by_key.items()):
-        for fk in sorted(table.foreign_keys, key=lambda f: (f.columns, f.target_table)):
+        for fk in sorted(table.foreign_keys, key=_fk_order):
             target_key = (fk.target_schema, fk.target_table)
             if target_key not in by_key:
                 continue  # the target is excluded or not introspected
@@ -60,9 +60,23 @@ def derive_relationships(
     return named
 
 
-def _order(candidate: tuple[str, str, Relationship]) -> tuple[str, str, tuple[str, ...], str]:
+def _fk_order(fk: ForeignKey) -> tuple[tuple[str, ...], str, str, tuple[str, ...], str]:
+    return (fk.columns, fk.target_table, fk.target_schema, fk.target_columns, fk.name or "")
+
+
+def _order(
+    candidate: tuple[str, str, Relationship],
+) -> tuple[str, str, tuple[str, ...], str, str, tuple[str, ...]]:
+    # Schema and target columns last: they only break ties (same-named tables in two schemas).
     _, _, rel = candidate
-    return (rel.kind, rel.target_table, rel.columns, rel.origin)
+    return (
+        rel.kind,
+        rel.target_table,
+        rel.columns,
+        rel.origin,
+        rel.target_schema,
+        rel.target_columns,
+    )
 
 
 def _pair(source: str, table: Table, fk: ForeignKey) -> tuple[Relationship, Relationship]:
@@ -112,12 +126,13 @@ def _renamed(rel: Relationship, name: str) -> Relationship:
 def _object_base(table: Table, fk: ForeignKey) -> str:
     if len(fk.columns) == 1:
         column = fk.columns[0]
-        lowered = column.lower()
-        for suffix in ("_id", "id"):
-            if lowered.endswith(suffix) and len(column) > len(suffix):
-                stripped = column[: -len(suffix)].rstrip("_")
-                if stripped:
-                    return stripped
+        stripped = ""
+        if column.lower().endswith("_id"):
+            stripped = column[:-3].rstrip("_")
+        elif column.endswith(("Id", "ID")) and column[-3:-2].islower():
+            stripped = column[:-2]  # camelCase `customerId`; not `user_uuid` or `paid`
+        if stripped:
+            return stripped
     return fk.target_table
 
 

@@ -45,7 +45,7 @@ def read_snapshot(path: str | os.PathLike[str]) -> tuple[Source, ...]:
                 f"snapshot {target} has format {data.get('format')!r}, not {FORMAT}"
             )
         return tuple(source_from_dict(s) for s in data["sources"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:  # any bad shape
         raise SnapshotError(f"snapshot {target} cannot be read: {type(exc).__name__}") from exc
 
 

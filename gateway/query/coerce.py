@@ -76,7 +76,9 @@ def _decimal(value: Any, column: Column) -> Decimal:
         raise CoercionError("a finite decimal number")
     if column.precision is not None and column.scale is not None:
         digits = column.precision - column.scale
-        if abs(number) >= Decimal(10) ** digits:
+        # `adjusted()` is the exponent of the leading digit: no arithmetic, so no Overflow
+        # trap for an exponent beyond the context's (`1e999999999`).
+        if number and number.adjusted() >= digits:
             raise CoercionError(f"a decimal with at most {digits} digits before the point")
     return number
 

@@ -71,7 +71,15 @@ def _condition(bound: Bound, node: Condition) -> ColumnElement[bool]:
     if node.op in ("like", "ilike"):
         pattern = str(node.value)
         text = sa.cast(column, sa.Text()) if not isinstance(column.type, sa.String) else column
-        return text.like(pattern) if node.op == "like" else text.ilike(pattern)
+        if node.op == "ilike":
+            return text.ilike(pattern)
+        # `like` is case-sensitive (as in PostgreSQL); SQLite's LIKE and MySQL's LIKE under
+        # the usual *_ci collations are not.
+        if bound.dialect == "sqlite":
+            return text.op("GLOB", is_comparison=True)(_glob(pattern))
+        if bound.dialect in ("mysql", "mariadb"):
+            return text.like(sa.cast(sa.literal(pattern), sa.LargeBinary()))
+        return text.like(pattern)
     if node.op == "in":
         values = [typed(bound, node.column, v) for v in node.value]
         if not values:
@@ -81,8 +89,17 @@ def _condition(bound: Bound, node: Condition) -> ColumnElement[bool]:
         if node.value is None:
             return column.is_(None)
         if isinstance(node.value, bool):
-            return column == sa.true() if node.value else column == sa.false()
+            # SQL's IS TRUE / IS FALSE, never NULL (so `not.is.true` keeps NULLs, as in
+            # PostgREST), written portably: SQL Server and Oracle have no IS TRUE.
+            truth = sa.true() if node.value else sa.false()
+            return sa.and_(column.is_not(None), column == truth)
     raise MalformedRequestError(f"operator '{node.op}' is not supported on '{node.column}'")
+
+
+def _glob(pattern: str) -> str:
+    """A LIKE pattern (`%`, `_`) as the equivalent case-sensitive SQLite GLOB pattern."""
+    special = {"%": "*", "_": "?", "*": "[*]", "?": "[?]", "[": "[[]"}
+    return "".join(special.get(char, char) for char in pattern)
 
 
 def _exists(ctx: QueryContext, bound: Bound, node: RelationshipFilter) -> ColumnElement[bool]:

@@ -11,6 +11,20 @@ from connectors.types import TypeFamily
 from schema_cache.model import Column, Source, Table
 
 
+class EnumLabel(sa.types.UserDefinedType[str]):
+    """An enum label, bound without a type cast: the database types it from the column.
+
+    A `String` bind is cast (`$1::VARCHAR` with psycopg), and PostgreSQL has no implicit
+    cast from VARCHAR to a user-defined enum type, neither to assign nor to compare.
+    Not a `String`, so `like` casts the column to text (PostgreSQL has no LIKE on enums).
+    """
+
+    cache_ok = True
+
+    def get_col_spec(self, **_kw: Any) -> str:
+        return "VARCHAR"
+
+
 def column_type(column: Column) -> sa.types.TypeEngine[Any]:
     """The bind type of a column: how Python values are sent to the driver."""
     family = column.family
@@ -24,8 +38,10 @@ def column_type(column: Column) -> sa.types.TypeEngine[Any]:
         return sa.Float()
     if family is TypeFamily.BOOLEAN:
         return sa.Boolean()
-    if family in (TypeFamily.STRING, TypeFamily.ENUM):
+    if family is TypeFamily.STRING:
         return sa.String(column.length)
+    if family is TypeFamily.ENUM:
+        return EnumLabel()
     if family is TypeFamily.TEXT:
         return sa.Text()
     if family is TypeFamily.DATE:

@@ -7,6 +7,7 @@ primary key inside the same transaction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -66,6 +67,20 @@ def _returning_columns(bound: Bound, fields: tuple[Field, ...]) -> list[Any]:
     return [sa.type_coerce(bound.core.c[f.column], RAW).label(f.output_name) for f in fields]
 
 
+def _key_columns(bound: Bound) -> list[Any]:
+    """The primary key, after the returned fields, to put changed rows in key order."""
+    return [
+        sa.type_coerce(bound.core.c[c], RAW).label(f"__pk{i}")
+        for i, c in enumerate(bound.table.primary_key)
+    ]
+
+
+def _by_key(bound: Bound, fields: tuple[Field, ...], rows: Sequence[Any]) -> list[Any]:
+    """Rows in primary-key order: RETURNING order differs between dialects."""
+    width, size = len(fields), len(bound.table.primary_key)
+    return sorted(rows, key=lambda raw: tuple(raw[width : width + size]))
+
+
 def run_insert(
     ctx: QueryContext, conn: Connection, bound: Bound, insert: Insert
 ) -> tuple[int, list[dict[str, Any]]]:
@@ -76,17 +91,23 @@ def run_insert(
     fields = returning_fields(bound, insert.returning)
     statement = _insert_statement(bound, columns, insert.on_conflict)
     same_shape = all(row.keys() == rows[0].keys() for row in rows) and bool(columns)
-    if bound.dialect in RETURNING and insert.return_rows and same_shape:
+    if insert.on_conflict is not None and _ignores_by_lookup(bound, insert.on_conflict):
+        rows = _without_existing(conn, bound, insert.on_conflict, rows)
+        if not rows:
+            return 0, []
+    # RETURNING also counts: drivers report no reliable rowcount for inserts (psycopg, DuckDB),
+    # and rows skipped by ignore-duplicates are not returned.
+    if bound.dialect in RETURNING and same_shape:
         # Omitted columns take their defaults, so one executemany needs rows of one shape.
         returning = statement.returning(
             *_returning_columns(bound, fields), sort_by_parameter_order=len(rows) > 1
         )
         returned = list(conn.execute(returning, rows).all())
-        return len(rows), render_rows(bound, fields, returned)
-    if bound.dialect in RETURNING and insert.return_rows:
+        return len(returned), render_rows(bound, fields, returned) if insert.return_rows else []
+    if bound.dialect in RETURNING:
         returning = statement.returning(*_returning_columns(bound, fields))
         returned = [r for row in rows for r in conn.execute(returning, row).all()]
-        return len(rows), render_rows(bound, fields, returned)
+        return len(returned), render_rows(bound, fields, returned) if insert.return_rows else []
     affected = 0
     keys = []
     for row in rows:
@@ -124,6 +145,35 @@ def _insert_statement(bound: Bound, columns: list[str], on_conflict: OnConflict 
     raise MalformedRequestError(f"upsert is not supported on {bound.dialect} yet")
 
 
+def _ignores_by_lookup(bound: Bound, on_conflict: OnConflict) -> bool:
+    """MySQL/MariaDB ignore duplicates with a no-op update, which still returns and counts
+    the existing row: those rows are looked up and left out first."""
+    return on_conflict.resolution == "ignore" and bound.dialect in ("mysql", "mariadb")
+
+
+def _without_existing(
+    conn: Connection, bound: Bound, on_conflict: OnConflict, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The rows whose conflict key is neither in the table nor in an earlier row."""
+    target = on_conflict.columns or bound.table.primary_key
+    kept: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+    for row in rows:
+        if any(c not in row for c in target):
+            kept.append(row)  # no complete key (e.g. a generated id): it cannot conflict
+            continue
+        key = tuple(row[c] for c in target)
+        where = sa.and_(*(bound.core.c[c] == row[c] for c in target))
+        if (
+            key in seen
+            or conn.execute(sa.select(sa.literal(1)).select_from(bound.core).where(where)).first()
+        ):
+            continue
+        seen.add(key)
+        kept.append(row)
+    return kept
+
+
 def _inserted_key(bound: Bound, row: dict[str, Any], result: Any) -> tuple[Any, ...]:
     pk = bound.table.primary_key
     generated = (
@@ -158,15 +208,21 @@ def run_update(
     where = compile_filter(ctx, bound, update.filter)
     fields = returning_fields(bound, update.returning)
     statement = sa.update(bound.core).where(where).values(values)
-    if bound.dialect in ("postgresql", "sqlite", "duckdb") and update.return_rows:
-        returned = list(conn.execute(statement.returning(*_returning_columns(bound, fields))).all())
-        return len(returned), render_rows(bound, fields, returned)
+    if bound.dialect in ("postgresql", "sqlite", "duckdb"):  # RETURNING also counts (DuckDB: -1)
+        returned = _by_key(
+            bound,
+            fields,
+            conn.execute(
+                statement.returning(*_returning_columns(bound, fields), *_key_columns(bound))
+            ).all(),
+        )
+        return len(returned), render_rows(bound, fields, returned) if update.return_rows else []
     pk = bound.table.primary_key
     keys = (
-        [
+        sorted(
             tuple(r)
             for r in conn.execute(sa.select(*(bound.core.c[c] for c in pk)).where(where)).all()
-        ]
+        )
         if pk and update.return_rows
         else []
     )
@@ -185,13 +241,22 @@ def run_delete(
     where = compile_filter(ctx, bound, delete.filter)
     fields = returning_fields(bound, delete.returning)
     statement = sa.delete(bound.core).where(where)
-    if bound.dialect in RETURNING and delete.return_rows:
-        returned = list(conn.execute(statement.returning(*_returning_columns(bound, fields))).all())
-        return len(returned), render_rows(bound, fields, returned)
+    if bound.dialect in RETURNING:  # RETURNING also counts (DuckDB reports no rowcount)
+        returned = _by_key(
+            bound,
+            fields,
+            conn.execute(
+                statement.returning(*_returning_columns(bound, fields), *_key_columns(bound))
+            ).all(),
+        )
+        return len(returned), render_rows(bound, fields, returned) if delete.return_rows else []
     before: list[Any] = []
     if delete.return_rows:
+        pk = [bound.core.c[c] for c in bound.table.primary_key]
         before = list(
-            conn.execute(sa.select(*_returning_columns(bound, fields)).where(where)).all()
+            conn.execute(
+                sa.select(*_returning_columns(bound, fields)).where(where).order_by(*pk)
+            ).all()
         )
     affected = conn.execute(statement).rowcount
     return affected, render_rows(bound, fields, before)

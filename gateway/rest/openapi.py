@@ -260,8 +260,14 @@ def _collection_item(entry: _Entry) -> Schema:
     post = entry.operation("create", "Insert rows into {}", _INSERT, params, ("insert",))
     many = {"type": "array", "items": entry.ref(".insert")}
     post["requestBody"] = _body({"oneOf": [entry.ref(".insert"), many]})
-    created = f"Created. {_WRITTEN} With `return=minimal` (the default) no body."
-    post["responses"] = {"201": _response(created, _rows(entry), *_HEADERS)}
+    # No `content`: with `return=minimal` (the default) a 201 has no body and no media
+    # type, and one status cannot document a body that only some requests get.
+    created = (
+        "Created. With `Prefer: return=representation` the body is the rows written, in "
+        "the media types and row schema of the list operation's `200`; with "
+        "`return=minimal` (the default) no body."
+    )
+    post["responses"] = {"201": _response(created, None, *_HEADERS)}
     post["responses"] |= error_refs(BODY_ERRORS)
     item = {"get": get, "post": post}
     for verb, summary, text, body, errors in (
