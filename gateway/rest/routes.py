@@ -63,6 +63,9 @@ def _params(request: Request) -> list[tuple[str, str]]:
 
 
 async def _body(request: Request) -> Any:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:  # refuse before reading it
+        raise PayloadTooLargeError(f"the body is larger than {MAX_BODY_BYTES} bytes")
     raw = await request.body()
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLargeError(f"the body is larger than {MAX_BODY_BYTES} bytes")

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine.default import CACHE_HIT
 from starlette.testclient import TestClient
 
 from tests.rest.helpers import demo_client, recording
@@ -100,3 +102,37 @@ def test_a_dropped_then_added_table_follows_the_schema_without_restart(tmp_path:
         conn.close()
         client.app.state.runtime.cache.refresh(["shop"])  # type: ignore[attr-defined]
         assert client.get("/rest/shop/coupons").status_code == 404
+
+
+def test_a_request_shape_compiles_once(client: TestClient) -> None:
+    """Same shape, other values: SQLAlchemy's compiled cache (keyed by the Core tables of
+    the snapshot version) serves the SQL without compiling it again."""
+    engine = client.app.state.runtime.connectors["shop"].engine  # type: ignore[attr-defined]
+    hits: list[bool] = []
+
+    def record(
+        _conn: object,
+        _cursor: object,
+        _statement: str,
+        _params: object,
+        context: object,
+        _many: bool,
+    ) -> None:
+        hits.append(getattr(context, "cache_hit", None) == CACHE_HIT)
+
+    sa.event.listen(engine, "after_cursor_execute", record)
+    try:
+        for value in ("paid", "new", "shipped"):
+            query = f"status=eq.{value}&total=gt.{len(value)}&order=id&limit=5"
+            assert client.get(f"/rest/shop/orders?{query}").status_code == 200
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", record)
+    assert hits[1:] == [True, True]
+
+
+def test_a_body_over_the_limit_is_refused_before_reading(client: TestClient) -> None:
+    response = client.post(
+        "/rest/shop/customers", content=b"[]", headers={"content-length": str(11 * 1024 * 1024)}
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
