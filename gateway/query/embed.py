@@ -17,6 +17,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from gateway.query.context import Bound, QueryContext
 from gateway.query.errors import MalformedRequestError, UnknownRelationshipError, unknown_name
 from gateway.query.ir import Embed, Select, TableRef
+from gateway.query.json_select import can_build_json, read_json_rows
 from gateway.query.render import renderer_for
 from gateway.query.select import (
     compile_level,
@@ -37,6 +38,8 @@ def read_rows(
     ctx: QueryContext, session: Session, select: Select, catalog: Catalog
 ) -> list[dict[str, Any]]:
     bound = ctx.bind(select.target, catalog=catalog)
+    if can_build_json(ctx, bound, select, catalog):
+        return read_json_rows(ctx, session, bound, select, catalog)
     rows, _ = _read_level(ctx, session, bound, select, catalog, restrict=None)
     return rows
 
