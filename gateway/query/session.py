@@ -13,6 +13,8 @@ from sqlalchemy.engine import Connection, Row
 from connectors.base import Connector
 from connectors.errors import wrap_execution_error
 
+AUTOCOMMIT_READS = ("postgresql", "mysql", "mariadb")
+
 
 class Session:
     def __init__(self) -> None:
@@ -24,6 +26,11 @@ class Session:
         conn = self._connections.get(connector.name)
         if conn is None:
             conn = self._stack.enter_context(connector.connect())
+            if connector.dialect in AUTOCOMMIT_READS:
+                # Reads need no transaction: skipping BEGIN and the ROLLBACK when the
+                # connection goes back to the pool saves two round trips per request. Under
+                # READ COMMITTED each statement sees fresh data either way.
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
             self._connections[connector.name] = conn
         return conn
 
