@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.base import Connector
+from sqlalchemy.engine import Connection
+
+from connectors.base import Connector, Progress
+from connectors.records import SourceRecord
 
 
 class PostgreSQLConnector(Connector):
@@ -26,3 +29,18 @@ class PostgreSQLConnector(Connector):
             "application_name": "fedgate",
         }
         return options
+
+    def reflect_source(self, conn: Connection, progress: Progress | None) -> SourceRecord:
+        # pg_catalog in four queries, each type mapped once (the Inspector maps every column's).
+        from connectors.postgresql_catalog import fetch_catalog
+        from connectors.postgresql_records import build_tables
+        from connectors.postgresql_types import TypeMapper
+
+        default_schema = self.default_schema(conn)
+        catalog = fetch_catalog(conn, self.schemas_to_reflect(conn), self.settings, progress)
+        return SourceRecord(
+            dialect=self.dialect,
+            server_version=self.fetch_server_version(conn),
+            default_schema=default_schema,
+            tables=build_tables(catalog, TypeMapper(self, conn.dialect), default_schema),
+        )
