@@ -1,0 +1,79 @@
+"""What the caller may touch: the one check every surface reaches before SQL runs.
+
+The auth layer decides who is asking and installs an `Access` for the request
+(`access_scope`). The executor (REST and GraphQL reads and writes) and the
+federation planner call `require` with every table a statement reads or
+writes: the target, every table reached through an embed, a relationship
+filter or an aggregate, every table a federated query names. Nothing else
+decides access, so a new surface is guarded by reaching the IR.
+
+Without an installed Access (the gateway runs with auth disabled, or code runs
+outside a request, such as tests of the compiler) everything is allowed: the
+auth middleware installs one for every HTTP request when auth is on, a guest's
+included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+Operation = Literal["read", "insert", "update", "delete"]
+
+
+@dataclass(frozen=True, slots=True)
+class TableUse:
+    """One operation on one table, as the model names it (schema None: the default)."""
+
+    source: str
+    table: str
+    operation: Operation
+    schema: str | None = None
+
+
+class Access(Protocol):
+    """The rights of the current principal."""
+
+    def require(self, uses: Iterable[TableUse]) -> None:
+        """Raise a 403 `FedgateError` naming the missing scope unless every use is allowed."""
+
+    def may(self, use: TableUse) -> bool:
+        """Whether one use is allowed (for filtering catalogs and documents)."""
+
+    def has_scope(self, scope: str) -> bool:
+        """Whether a scope outside tables is held, e.g. `sql` or `admin`."""
+
+
+class Unrestricted:
+    """Every table, every operation: auth disabled, or internal work outside a request."""
+
+    def require(self, uses: Iterable[TableUse]) -> None:
+        return None
+
+    def may(self, use: TableUse) -> bool:
+        return True
+
+    def has_scope(self, scope: str) -> bool:
+        return True
+
+
+UNRESTRICTED = Unrestricted()
+_current: ContextVar[Access] = ContextVar("fedgate_access", default=UNRESTRICTED)
+
+
+def current_access() -> Access:
+    """The Access of the running request (contextvars follow `anyio.to_thread`)."""
+    return _current.get()
+
+
+@contextmanager
+def access_scope(access: Access) -> Iterator[Access]:
+    """Install `access` for the code run inside (a request, a test)."""
+    token = _current.set(access)
+    try:
+        yield access
+    finally:
+        _current.reset(token)
