@@ -9,7 +9,6 @@ snapshot describes every dialect; the remaining differences are listed in
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from connectors.registry import build_connector
 from schema_cache.build import build_source
 from schema_cache.model import Source, Table
 from tests.fixtures.load import load_fixture
-from tests.live import mariadb_databases, postgresql_database, unique_name
+from tests.live import mariadb_databases, postgresql_database
 
 
 @dataclass(frozen=True)
@@ -101,13 +100,20 @@ def fixture_database(target: Target, tmp_path: Path) -> Iterator[tuple[str, str,
 
 
 def _external(target: Target) -> Iterator[tuple[str, str, str]]:
-    variable, _ = LIVE_ONLY[target.id]
-    url = os.environ[variable]
-    suffix = unique_name("")[1:]
-    main = sa.make_url(url).database or ""
-    inventory = f"{main}_inventory_{suffix}" if target.id == "mysql" else "inventory"
-    _load(url, target.fixture, main, inventory)
-    yield url, main, inventory
+    """A throwaway database on a server named by FEDGATE_TEST_{MYSQL,MSSQL,ORACLE}_URL.
+
+    The fixture loaders of tests/fixtures_test create it (MySQL: two databases; SQL
+    Server: a database with `dbo` and `inventory`; Oracle: two users) and drop it.
+    """
+    from tests.fixtures_test.test_fixture_ddl import TARGETS as FIXTURE_TARGETS
+
+    with contextmanager(FIXTURE_TARGETS[target.id])(Path(".")) as loaded:
+        url = loaded.engine.url.render_as_string(hide_password=False)
+        main = loaded.main_prefix.rstrip(".")
+        inventory = loaded.inventory_prefix.rstrip(".")
+        if target.id == "oracle":  # SQLAlchemy reports case-insensitive names in lower case
+            main, inventory = main.lower(), inventory.lower()
+        yield url, main, inventory
 
 
 def _load(url: str, fixture: str, main: str, inventory: str) -> None:
