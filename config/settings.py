@@ -49,6 +49,27 @@ class SchemaCacheSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class FederationSettings:
+    """The /sql surface: its engine and limits.
+
+    Args:
+        engine: `duckdb` (embedded, the default) or `trino` (hand queries to `trino_url`).
+        temp_directory: where DuckDB spills; None: `duckdb-tmp` under the fedgate home.
+        threads: DuckDB worker threads; None: one per core.
+    """
+
+    engine: str = "duckdb"
+    row_cap: int = 100_000
+    statement_timeout_ms: int = 30_000
+    memory_limit: str = "1GB"
+    max_temp_directory_size: str = "10GB"
+    temp_directory: str | None = None
+    threads: int | None = None
+    trino_url: str | None = None
+    trino_user: str = "fedgate"
+
+
+@dataclass(frozen=True, slots=True)
 class RelationshipSettings:
     """A relationship declared in the config, possibly across sources."""
 
@@ -67,6 +88,7 @@ class Settings:
     sources: tuple[SourceSettings, ...]
     server: ServerSettings = field(default_factory=ServerSettings)
     schema_cache: SchemaCacheSettings = field(default_factory=SchemaCacheSettings)
+    federation: FederationSettings = field(default_factory=FederationSettings)
     relationships: tuple[RelationshipSettings, ...] = ()
     file: str | None = None
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 from config.errors import ConfigError
 from config.interpolate import child_path
 from config.settings import (
+    FederationSettings,
     RelationshipSettings,
     SchemaCacheSettings,
     ServerSettings,
@@ -43,6 +44,9 @@ INT_RANGES: Mapping[tuple[type, str], tuple[int, int]] = {
     (SourceSettings, "max_page_size"): (1, 1_000_000),
     (SourceSettings, "connect_timeout_s"): (1, 3_600),
     (SchemaCacheSettings, "ttl_seconds"): (0, 604_800),
+    (FederationSettings, "row_cap"): (1, 10_000_000),
+    (FederationSettings, "statement_timeout_ms"): (1, 86_400_000),
+    (FederationSettings, "threads"): (1, 1_024),
 }
 
 _DIGITS = re.compile(r"[0-9]{1,18}")
@@ -105,6 +109,7 @@ def build_settings(
     _check_server(settings.server, context)
     _check_sources(settings.sources, context)
     _check_relationships(settings, context)
+    _check_federation(settings.federation, context)
     return settings
 
 
@@ -211,6 +216,30 @@ def _check_server(server: ServerSettings, context: _Context) -> None:
         raise context.error(
             f"expected an http:// or https:// URL, got {shown}", "server.public_url"
         )
+
+
+FEDERATION_ENGINES = ("duckdb", "trino")
+_MEMORY_SIZE = re.compile(r"[0-9]{1,12}(\.[0-9]{1,3})? ?([KMGT]i?B|B)", re.IGNORECASE)
+
+
+def _check_federation(federation: FederationSettings, context: _Context) -> None:
+    if federation.engine not in FEDERATION_ENGINES:
+        shown = context.quote(federation.engine, "federation.engine")
+        raise context.error(f"expected 'duckdb' or 'trino', got {shown}", "federation.engine")
+    for key in ("memory_limit", "max_temp_directory_size"):
+        value = getattr(federation, key)
+        if not _MEMORY_SIZE.fullmatch(value):
+            path = f"federation.{key}"
+            shown = context.quote(value, path)
+            raise context.error(f"expected a size such as '512MB' or '4GB', got {shown}", path)
+    url = federation.trino_url
+    if url is not None and not url.startswith(("http://", "https://")):
+        shown = context.quote(url, "federation.trino_url")
+        raise context.error(
+            f"expected an http:// or https:// URL, got {shown}", "federation.trino_url"
+        )
+    if federation.engine == "trino" and url is None:
+        raise context.error("engine 'trino' needs federation.trino_url", "federation.trino_url")
 
 
 def _check_sources(sources: tuple[SourceSettings, ...], context: _Context) -> None:

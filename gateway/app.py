@@ -11,6 +11,7 @@ from starlette.routing import Route
 from config.settings import Settings
 from gateway import health
 from gateway.errors import EXCEPTION_HANDLERS
+from gateway.federation.routes import sql_routes
 from gateway.query.context import QueryContext
 from gateway.rest.docs import docs_routes
 from gateway.rest.openapi_route import openapi_json
@@ -39,6 +40,7 @@ def create_app(settings: Settings, *, background_refresh: bool = True) -> Starle
             Route("/openapi.json", openapi_json),
             *docs_routes(),
             *rest_routes(),
+            *sql_routes(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         lifespan=lifespan,

@@ -37,6 +37,12 @@ STATUS_BY_CODE: dict[str, int] = {
     "source_unavailable": 503,
     "not_ready": 503,
     "statement_timeout": 504,
+    "sql_syntax": 400,  # /sql (gateway/federation/errors.py)
+    "sql_refused": 400,
+    "sql_unknown_table": 400,
+    "sql_parameters": 400,
+    "sql_invalid": 400,
+    "sql_out_of_memory": 507,
 }
 TITLES: dict[int, str] = {
     400: "Bad Request",
@@ -53,6 +59,7 @@ TITLES: dict[int, str] = {
     500: "Internal Server Error",
     503: "Service Unavailable",
     504: "Gateway Timeout",
+    507: "Insufficient Storage",
 }
 CODE_BY_STATUS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 RETRY_AFTER_SECONDS = 5

@@ -1,0 +1,147 @@
+"""Column types across the three type systems /sql meets: the catalog's families, DuckDB
+and Arrow. Decimals keep their declared precision and scale: never a silent float."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from connectors.types import TypeFamily
+from schema_cache.model import Column
+
+MAX_DECIMAL_PRECISION = 38
+UNCONSTRAINED_DECIMAL = (38, 10)
+"""What a NUMERIC without precision becomes (DuckDB and Arrow need one)."""
+
+_DUCKDB_BY_FAMILY = {
+    TypeFamily.INTEGER: "INTEGER",
+    TypeFamily.BIGINT: "BIGINT",
+    TypeFamily.FLOAT: "DOUBLE",
+    TypeFamily.BOOLEAN: "BOOLEAN",
+    TypeFamily.STRING: "VARCHAR",
+    TypeFamily.TEXT: "VARCHAR",
+    TypeFamily.ENUM: "VARCHAR",
+    TypeFamily.DATE: "DATE",
+    TypeFamily.TIME: "TIME",
+    TypeFamily.DATETIME: "TIMESTAMP",
+    TypeFamily.DATETIME_TZ: "TIMESTAMPTZ",
+    TypeFamily.INTERVAL: "INTERVAL",
+    TypeFamily.UUID: "UUID",
+    TypeFamily.JSON: "JSON",
+    TypeFamily.BINARY: "BLOB",
+}
+_ARROW_BY_FAMILY: dict[TypeFamily, pa.DataType] = {
+    TypeFamily.INTEGER: pa.int64(),  # MySQL INT UNSIGNED does not fit int32
+    TypeFamily.BIGINT: pa.int64(),
+    TypeFamily.FLOAT: pa.float64(),
+    TypeFamily.BOOLEAN: pa.bool_(),
+    TypeFamily.STRING: pa.string(),
+    TypeFamily.TEXT: pa.string(),
+    TypeFamily.ENUM: pa.string(),
+    TypeFamily.DATE: pa.date32(),
+    TypeFamily.TIME: pa.time64("us"),
+    TypeFamily.DATETIME: pa.timestamp("us"),
+    TypeFamily.DATETIME_TZ: pa.timestamp("us", tz="UTC"),
+    TypeFamily.INTERVAL: pa.month_day_nano_interval(),
+    TypeFamily.UUID: pa.string(),
+    TypeFamily.JSON: pa.string(),
+    TypeFamily.BINARY: pa.binary(),
+}
+
+
+def decimal_shape(column: Column) -> tuple[int, int] | None:
+    """(precision, scale) DuckDB can hold for a decimal column, None when it cannot."""
+    if column.family is not TypeFamily.DECIMAL:
+        return None
+    if column.precision is None:
+        return UNCONSTRAINED_DECIMAL
+    if column.precision > MAX_DECIMAL_PRECISION:
+        return None
+    return column.precision, max(0, column.scale or 0)
+
+
+def is_exact_on_scanner(column: Column) -> bool:
+    """False when DuckDB's scanners would read the column as DOUBLE (NUMERIC without a
+    precision, or wider than 38 digits): such columns take the driver route."""
+    if column.family is not TypeFamily.DECIMAL:
+        return True
+    return column.precision is not None and column.precision <= MAX_DECIMAL_PRECISION
+
+
+def duckdb_type(column: Column) -> str:
+    """The DuckDB type a fetched column is conformed to."""
+    if column.family is TypeFamily.DECIMAL:
+        precision, scale = decimal_shape(column) or (MAX_DECIMAL_PRECISION, 0)
+        return f"DECIMAL({precision}, {scale})"
+    return _DUCKDB_BY_FAMILY.get(column.family, "VARCHAR")
+
+
+def arrow_type(column: Column) -> pa.DataType:
+    """The Arrow type a column fetched through a driver is conformed to."""
+    if column.family is TypeFamily.DECIMAL:
+        precision, scale = decimal_shape(column) or (MAX_DECIMAL_PRECISION, 0)
+        return pa.decimal128(precision, scale)
+    return _ARROW_BY_FAMILY.get(column.family, pa.string())
+
+
+def family_of_duckdb(type_name: str) -> TypeFamily:
+    """The family of a DuckDB result column, from its type name (`DECIMAL(12,2)`...)."""
+    name = type_name.upper()
+    if name.endswith("[]") or name.startswith(("LIST", "ARRAY")):
+        return TypeFamily.ARRAY
+    for prefix, family in _DUCKDB_PREFIXES:
+        if name.startswith(prefix):
+            return family
+    return TypeFamily.OTHER
+
+
+_DUCKDB_PREFIXES: tuple[tuple[str, TypeFamily], ...] = (
+    ("DECIMAL", TypeFamily.DECIMAL),
+    ("TINYINT", TypeFamily.INTEGER),
+    ("SMALLINT", TypeFamily.INTEGER),
+    ("INTEGER", TypeFamily.INTEGER),
+    ("UTINYINT", TypeFamily.INTEGER),
+    ("USMALLINT", TypeFamily.INTEGER),
+    ("UINTEGER", TypeFamily.BIGINT),
+    ("BIGINT", TypeFamily.BIGINT),
+    ("UBIGINT", TypeFamily.BIGINT),
+    ("HUGEINT", TypeFamily.BIGINT),
+    ("UHUGEINT", TypeFamily.BIGINT),
+    ("DOUBLE", TypeFamily.FLOAT),
+    ("FLOAT", TypeFamily.FLOAT),
+    ("BOOLEAN", TypeFamily.BOOLEAN),
+    ("VARCHAR", TypeFamily.TEXT),
+    ("DATE", TypeFamily.DATE),
+    ("TIMESTAMP WITH TIME ZONE", TypeFamily.DATETIME_TZ),
+    ("TIMESTAMP", TypeFamily.DATETIME),
+    ("TIME", TypeFamily.TIME),
+    ("INTERVAL", TypeFamily.INTERVAL),
+    ("UUID", TypeFamily.UUID),
+    ("JSON", TypeFamily.JSON),
+    ("BLOB", TypeFamily.BINARY),
+    ("STRUCT", TypeFamily.JSON),
+    ("MAP", TypeFamily.JSON),
+)
+
+
+def family_of_arrow(type_: pa.DataType) -> TypeFamily:
+    """The family of an Arrow column (results of a query pushed down whole)."""
+    checks = (
+        (pa.types.is_decimal, TypeFamily.DECIMAL),
+        (pa.types.is_boolean, TypeFamily.BOOLEAN),
+        (pa.types.is_int64, TypeFamily.BIGINT),
+        (pa.types.is_uint64, TypeFamily.BIGINT),
+        (pa.types.is_integer, TypeFamily.INTEGER),
+        (pa.types.is_floating, TypeFamily.FLOAT),
+        (pa.types.is_string, TypeFamily.TEXT),
+        (pa.types.is_large_string, TypeFamily.TEXT),
+        (pa.types.is_date, TypeFamily.DATE),
+        (pa.types.is_time, TypeFamily.TIME),
+        (pa.types.is_binary, TypeFamily.BINARY),
+        (pa.types.is_list, TypeFamily.ARRAY),
+        (pa.types.is_struct, TypeFamily.JSON),
+        (pa.types.is_interval, TypeFamily.INTERVAL),
+        (pa.types.is_duration, TypeFamily.INTERVAL),
+    )
+    if pa.types.is_timestamp(type_):
+        return TypeFamily.DATETIME_TZ if type_.tz else TypeFamily.DATETIME
+    return next((family for check, family in checks if check(type_)), TypeFamily.OTHER)

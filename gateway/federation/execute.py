@@ -1,0 +1,262 @@
+"""Run a plan: a pushdown through the source's driver, or fragments (scanners inline in the
+residual query, driver fragments registered as Arrow tables) joined in DuckDB."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+from sqlglot import exp
+
+from config.errors import FedgateError
+from connectors.errors import SourceUnavailableError
+from gateway.federation.arrow_fetch import fetch_arrow
+from gateway.federation.cancel import CancelledError, CancelToken
+from gateway.federation.cx_fetch import fetch_connectorx
+from gateway.federation.engine import DuckEngine, Session, uses_attachment
+from gateway.federation.errors import SqlInvalidError, SqlOutOfMemoryError, SqlTimeoutError
+from gateway.federation.limits import FederationLimits
+from gateway.federation.plan import FETCH_ROUTES, Fragment, Plan
+from gateway.federation.result import Result, ResultColumn
+from gateway.federation.sqlgen import render_duckdb
+
+log = logging.getLogger(__name__)
+_INVALID = (
+    duckdb.BinderException,
+    duckdb.CatalogException,
+    duckdb.ConversionException,
+    duckdb.InvalidInputException,
+    duckdb.ParserException,
+    duckdb.NotImplementedException,
+    duckdb.OutOfRangeException,
+    duckdb.TypeMismatchException,
+)
+
+
+def execute_plan(
+    plan: Plan, engine: DuckEngine, limits: FederationLimits, token: CancelToken
+) -> Result:
+    """The result of `plan`, at most `limits.row_cap` rows; errors leave as fedgate errors."""
+    try:
+        if plan.pushdown is not None:
+            return _run_pushdown(plan, engine, limits, token)
+        return _run_federated(plan, engine, limits, token)
+    except (CancelledError, duckdb.InterruptException) as exc:
+        raise _cancelled(token, limits) from exc
+    except duckdb.OutOfMemoryException as exc:
+        raise SqlOutOfMemoryError(
+            f"the statement needs more memory than the gateway's limit ({limits.memory_limit}) "
+            f"and spill space ({limits.max_temp_directory_size}) allow; filter or aggregate more"
+        ) from exc
+    except _INVALID as exc:
+        raise SqlInvalidError(_first_line(exc)) from exc
+    except FedgateError as exc:  # a source interrupted by the cancel fails its statement
+        if token.cancelled:
+            raise _cancelled(token, limits) from exc
+        raise
+    except duckdb.IOException as exc:
+        log.warning("federated read failed: %s", _first_line(exc))  # may name a host: logs only
+        raise SourceUnavailableError("federation", "a source failed while being read") from exc
+
+
+def _cancelled(token: CancelToken, limits: FederationLimits) -> Exception:
+    if token.reason == "timeout":
+        return SqlTimeoutError(
+            f"the statement ran longer than {limits.statement_timeout_s:g} s and was stopped"
+        )
+    return CancelledError(token.reason)
+
+
+def _run_pushdown(
+    plan: Plan, engine: DuckEngine, limits: FederationLimits, token: CancelToken
+) -> Result:
+    pushdown = plan.pushdown
+    assert pushdown is not None
+    sql, binds = pushdown.render(plan.values())
+    table = fetch_arrow(
+        engine.connectors[pushdown.source],
+        sql,
+        binds,
+        pushdown.columns,
+        plan.names,
+        max_rows=limits.row_cap + 1,
+        batch_rows=limits.fetch_batch_rows,
+        token=token,
+    )
+    columns = tuple(
+        ResultColumn.from_arrow(f.name, f.type, c)
+        for f, c in zip(table.schema, pushdown.columns, strict=True)
+    )
+    trace = {"kind": "pushdown", "source": pushdown.source, "sql": sql}
+    return _capped(table, columns, limits.row_cap, trace)
+
+
+def _run_federated(
+    plan: Plan, engine: DuckEngine, limits: FederationLimits, token: CancelToken
+) -> Result:
+    assert plan.residual is not None
+    attached = [f.binding for f in plan.fragments if uses_attachment(f.route)]
+    with engine.session(attached) as session:
+        token.on_cancel(session.cursor.interrupt)
+        token.check()
+        values = plan.values()
+        fragments = {f.key: f for f in plan.fragments}
+        materialized: set[str] = set()
+        trace: dict[str, Any] = {"kind": "federated", "bind_joins": [], "fragments": {}}
+        _bind_joins(plan, engine, session, fragments, materialized, values, limits, token, trace)
+        for fragment in fragments.values():
+            if fragment.route in FETCH_ROUTES and fragment.key not in materialized:
+                table = _fetch_driver(engine, fragment, values, limits, token, None)
+                session.cursor.register(fragment.key, table)
+                materialized.add(fragment.key)
+        for fragment in fragments.values():
+            alias = session.aliases.get(fragment.binding.name.source)
+            trace["fragments"][fragment.key] = fragment.render(values, alias)[0]
+        residual = _inline(plan.residual, fragments, session, materialized)
+        sql, params = render_duckdb(residual, values)
+        trace["residual"] = sql
+        cursor = session.cursor.execute(sql, params)
+        description = cursor.description or []
+        reader = cursor.to_arrow_reader(limits.fetch_batch_rows)
+        batches: list[pa.RecordBatch] = []
+        rows = 0
+        while rows <= limits.row_cap:
+            token.check()
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            batches.append(batch)
+            rows += batch.num_rows
+        table = pa.Table.from_batches(batches, schema=reader.schema)
+    table = table.rename_columns(list(plan.names))
+    columns = tuple(
+        ResultColumn.from_duckdb(name, str(d[1]))
+        for name, d in zip(plan.names, description, strict=True)
+    )
+    return _capped(table, columns, limits.row_cap, trace)
+
+
+def _bind_joins(
+    plan: Plan,
+    engine: DuckEngine,
+    session: Session,
+    fragments: dict[str, Fragment],
+    materialized: set[str],
+    values: dict[int, Any],
+    limits: FederationLimits,
+    token: CancelToken,
+    trace: dict[str, Any],
+) -> None:
+    """Read the filtered side of each candidate first; when small, filter the other side by
+    its keys (`IN (...)`, bound values), which the scanners push to the source."""
+    small_sides: dict[str, bool] = {}
+    for candidate in plan.bind_joins:
+        big = fragments[candidate.big]
+        if big.key_filter is not None or candidate.big in materialized:
+            continue
+        small = fragments[candidate.small]
+        if small.key not in small_sides:
+            small_sides[small.key] = _probe(engine, session, small, values, limits, token)
+            if small_sides[small.key]:
+                materialized.add(small.key)
+        if not small_sides[small.key]:
+            continue
+        keys = _distinct_keys(session, small.key, candidate.small_column, limits)
+        if keys is None:
+            continue
+        start = max(values) + 1 if values else 1
+        indexes = tuple(range(start, start + len(keys)))
+        values.update(zip(indexes, keys, strict=True))
+        fragments[big.key] = replace(big, key_filter=(candidate.big_column, indexes))
+        applied = {"small": small.alias, "big": big.alias, "column": candidate.big_column}
+        trace["bind_joins"].append({**applied, "keys": len(keys)})
+
+
+def _probe(
+    engine: DuckEngine,
+    session: Session,
+    fragment: Fragment,
+    values: dict[int, Any],
+    limits: FederationLimits,
+    token: CancelToken,
+) -> bool:
+    """Materialize the fragment if it has at most `bind_join_probe_rows` rows."""
+    cap = limits.bind_join_probe_rows
+    if fragment.route in FETCH_ROUTES:
+        table = _fetch_driver(engine, fragment, values, limits, token, cap + 1)
+        if table.num_rows > cap:
+            return False
+        session.cursor.register(fragment.key, table)
+        return True
+    alias = session.aliases[fragment.binding.name.source]
+    sql, params = render_duckdb(fragment.build(alias, limit=cap + 1), values)
+    session.cursor.execute(f'CREATE TEMP TABLE "{fragment.key}" AS {sql}', params)
+    count = session.cursor.execute(f'SELECT count(*) FROM "{fragment.key}"').fetchone()
+    if count is None or count[0] > cap:
+        session.cursor.execute(f'DROP TABLE "{fragment.key}"')
+        return False
+    return True
+
+
+def _distinct_keys(
+    session: Session, key: str, column: str, limits: FederationLimits
+) -> list[Any] | None:
+    quoted = column.replace('"', '""')
+    rows = session.cursor.execute(
+        f'SELECT DISTINCT "{quoted}" FROM "{key}" WHERE "{quoted}" IS NOT NULL LIMIT ?',
+        [limits.bind_join_max_keys + 1],
+    ).fetchall()
+    return None if len(rows) > limits.bind_join_max_keys else [r[0] for r in rows]
+
+
+def _fetch_driver(
+    engine: DuckEngine,
+    fragment: Fragment,
+    values: dict[int, Any],
+    limits: FederationLimits,
+    token: CancelToken,
+    max_rows: int | None,
+) -> pa.Table:
+    sql, binds = fragment.render(values, limit=max_rows)
+    connector = engine.connectors[fragment.binding.name.source]
+    if fragment.route == "connectorx":
+        return fetch_connectorx(connector, sql, fragment.columns, token)
+    return fetch_arrow(
+        engine.connectors[fragment.binding.name.source],
+        sql,
+        binds,
+        fragment.columns,
+        [c.name for c in fragment.columns],
+        max_rows=max_rows,
+        batch_rows=limits.fetch_batch_rows,
+        token=token,
+    )
+
+
+def _inline(
+    residual: exp.Query, fragments: dict[str, Fragment], session: Session, materialized: set[str]
+) -> exp.Query:
+    """Replace each scanner fragment's table by its SELECT over the attached catalog."""
+    tree = residual.copy()
+    for table in list(tree.find_all(exp.Table)):
+        fragment = fragments.get(table.name)
+        if fragment is None or fragment.key in materialized or not uses_attachment(fragment.route):
+            continue
+        select = fragment.build(session.aliases[fragment.binding.name.source])
+        table.replace(exp.Subquery(this=select, alias=exp.TableAlias(this=table.alias_or_name)))
+    return tree
+
+
+def _capped(
+    table: pa.Table, columns: tuple[ResultColumn, ...], cap: int, trace: dict[str, Any]
+) -> Result:
+    truncated = table.num_rows > cap
+    return Result(table.slice(0, cap) if truncated else table, columns, truncated, trace)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:300]

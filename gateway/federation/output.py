@@ -1,0 +1,143 @@
+"""Response bodies of /sql: JSON (default), CSV, NDJSON, Arrow IPC stream and Parquet.
+
+JSON, CSV and NDJSON render values exactly as the REST surface does (`query.render`:
+decimals as exact strings, ISO dates and times, base64 binary); Arrow and Parquet carry
+the typed columns themselves (decimals as decimal128 of their precision and scale).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from connectors.types import TypeFamily
+from gateway.federation.result import Result, ResultColumn
+from gateway.query.errors import QueryError
+from gateway.query.render import Renderer, renderer_for
+from schema_cache.model import Column
+
+JSON = "application/json"
+CSV = "text/csv"
+NDJSON = "application/x-ndjson"
+ARROW = "application/vnd.apache.arrow.stream"
+PARQUET = "application/vnd.apache.parquet"
+SUPPORTED = (JSON, CSV, NDJSON, ARROW, PARQUET)
+STREAM_BATCH_ROWS = 10_000
+
+
+class NotAcceptableError(QueryError):
+    code = "not_acceptable"
+
+
+def negotiate(accept: str | None) -> str:
+    """The first supported media type the client accepts (JSON for */* or none)."""
+    if not accept:
+        return JSON
+    for part in accept.split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in ("*/*", "application/*", ""):
+            return JSON
+        if media in SUPPORTED:
+            return media
+    raise NotAcceptableError(
+        f"none of the accepted types is served; use one of {', '.join(SUPPORTED)}",
+        errors=[{"parameter": "Accept", "detail": accept[:100]}],
+    )
+
+
+def column_renderer(column: ResultColumn) -> Renderer:
+    """How one result column's Python values (from Arrow) render in JSON, CSV and NDJSON."""
+    if column.family is TypeFamily.INTERVAL:
+        return _interval
+    model = Column(column.name, column.family, "", True, scale=column.scale)
+    return renderer_for(model)
+
+
+def _interval(value: Any) -> Any:
+    if value is None or not isinstance(value, pa.MonthDayNano):
+        return renderer_for(Column("", TypeFamily.INTERVAL, "", True))(value)
+    months, days, nanos = value.months, value.days, value.nanoseconds
+    text = "P" + (f"{months}M" if months else "") + (f"{days}D" if days else "")
+    if nanos:
+        seconds = f"{nanos / 1e9:.9f}".rstrip("0").rstrip(".")
+        text += f"T{seconds}S"
+    return text if text != "P" else "PT0S"
+
+
+def rendered_rows(result: Result, table: pa.Table | None = None) -> list[list[Any]]:
+    """Rows of `table` (default: the whole result) as JSON-ready lists."""
+    table = result.table if table is None else table
+    columns = [
+        [render(v) for v in array.to_pylist()]
+        for array, render in zip(
+            table.columns, (column_renderer(c) for c in result.columns), strict=True
+        )
+    ]
+    return [list(row) for row in zip(*columns, strict=True)] if columns else []
+
+
+def json_body(result: Result) -> bytes:
+    body = {
+        "columns": [{"name": c.name, "type": c.family.value} for c in result.columns],
+        "rows": rendered_rows(result),
+        "row_count": result.row_count,
+        "truncated": result.truncated,
+    }
+    return orjson.dumps(body)
+
+
+def _batches(result: Result) -> Iterator[pa.Table]:
+    for offset in range(0, result.row_count, STREAM_BATCH_ROWS):
+        yield result.table.slice(offset, STREAM_BATCH_ROWS)
+
+
+def iter_ndjson(result: Result) -> Iterator[bytes]:
+    """One JSON object per row, keyed by column name."""
+    names = [c.name for c in result.columns]
+    for part in _batches(result):
+        yield b"".join(
+            orjson.dumps(dict(zip(names, row, strict=True)), option=orjson.OPT_APPEND_NEWLINE)
+            for row in rendered_rows(result, part)
+        )
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return orjson.dumps(value).decode()
+    return value
+
+
+def iter_csv(result: Result) -> Iterator[bytes]:
+    """A header line, then the rows (NULL is an empty field)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([c.name for c in result.columns])
+    yield out.getvalue().encode()
+    for part in _batches(result):
+        out.seek(0)
+        out.truncate()
+        writer.writerows([_csv_cell(v) for v in row] for row in rendered_rows(result, part))
+        yield out.getvalue().encode()
+
+
+def arrow_body(result: Result) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, result.table.schema) as writer:
+        writer.write_table(result.table, max_chunksize=STREAM_BATCH_ROWS)
+    return bytes(sink.getvalue())
+
+
+def parquet_body(result: Result) -> bytes:
+    sink = pa.BufferOutputStream()
+    pq.write_table(result.table, sink)
+    return bytes(sink.getvalue())

@@ -1,0 +1,49 @@
+"""A statement's result: an Arrow table, the family of each column, and what ran."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from connectors.types import TypeFamily
+from gateway.federation.coltypes import family_of_arrow, family_of_duckdb
+from schema_cache.model import Column
+
+_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultColumn:
+    name: str
+    family: TypeFamily
+    scale: int | None = None
+
+    @classmethod
+    def from_duckdb(cls, name: str, type_name: str) -> ResultColumn:
+        match = _DECIMAL.match(type_name)
+        return cls(name, family_of_duckdb(type_name), int(match.group(2)) if match else None)
+
+    @classmethod
+    def from_arrow(cls, name: str, type_: pa.DataType, column: Column | None) -> ResultColumn:
+        if column is not None:
+            scale = type_.scale if pa.types.is_decimal(type_) else None
+            return cls(name, column.family, scale)
+        scale = type_.scale if pa.types.is_decimal(type_) else None
+        return cls(name, family_of_arrow(type_), scale)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """At most `row_cap` rows; `truncated` when the statement had more."""
+
+    table: pa.Table
+    columns: tuple[ResultColumn, ...]
+    truncated: bool
+    trace: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def row_count(self) -> int:
+        return self.table.num_rows

@@ -1,0 +1,79 @@
+"""One statement end to end: scope check, parse, bind, access check, plan, run under limits.
+
+Framework-free: the HTTP endpoint and the CLI both call `SqlService.run` in a worker
+thread with a `CancelToken` they cancel when the client goes away.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+from config.errors import FedgateError
+from gateway.federation.cancel import CancelToken
+from gateway.federation.engine import DuckEngine
+from gateway.federation.errors import SqlForbiddenError
+from gateway.federation.execute import execute_plan
+from gateway.federation.limits import FederationLimits
+from gateway.federation.plan import Plan
+from gateway.federation.planner import BoundStatement, bind_statement, build_plan
+from gateway.federation.result import Result
+from gateway.federation.statement import parse_statement
+from gateway.query.access import current_access
+from gateway.runtime import Runtime
+
+log = logging.getLogger(__name__)
+SQL_SCOPE = "sql"
+
+
+class CatalogNotReadyError(FedgateError):
+    code = "not_ready"
+
+
+class SqlService:
+    """The /sql surface of one gateway: its embedded DuckDB engine and limits."""
+
+    def __init__(self, runtime: Runtime, limits: FederationLimits) -> None:
+        self.runtime = runtime
+        self.limits = limits
+        self.engine = DuckEngine(runtime.connectors, limits)
+
+    def bind(self, sql: str, params: Sequence[Any]) -> BoundStatement:
+        """Check the `sql` scope, parse, resolve every table, then check `read` on each one.
+
+        Runs no SQL: a caller without the rights learns nothing about the sources' schemas.
+        """
+        access = current_access()
+        if not access.has_scope(SQL_SCOPE):
+            raise SqlForbiddenError(
+                f"the '{SQL_SCOPE}' scope is required for /sql",
+                errors=[{"scope": SQL_SCOPE, "detail": "missing scope"}],
+            )
+        catalog = self.runtime.cache.catalog
+        if not catalog.is_ready:
+            raise CatalogNotReadyError("No schema snapshot yet: introspection is running.")
+        statement = parse_statement(sql, params)
+        configured = [s.name for s in self.runtime.settings.sources]
+        bound = bind_statement(statement, catalog, configured)
+        access.require(bound.table_uses())
+        return bound
+
+    def plan(self, sql: str, params: Sequence[Any]) -> Plan:
+        bound = self.bind(sql, params)
+        return build_plan(bound, route_for=self.engine.route_for, row_cap=self.limits.row_cap)
+
+    def run(self, sql: str, params: Sequence[Any], token: CancelToken) -> Result:
+        """Plan and run one statement; the statement timeout cancels `token` (-> 504)."""
+        plan = self.plan(sql, params)
+        timer = threading.Timer(self.limits.statement_timeout_s, token.cancel, ("timeout",))
+        timer.daemon = True
+        timer.start()
+        try:
+            return execute_plan(plan, self.engine, self.limits, token)
+        finally:
+            timer.cancel()
+
+    def close(self) -> None:
+        self.engine.close()

@@ -1,0 +1,156 @@
+"""/sql under limits (timeout, memory, cancellation) and access checks before any SQL runs."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from config.errors import FedgateError
+from gateway.federation.cancel import CancelledError, CancelToken
+from gateway.federation.limits import limits_from_settings
+from gateway.federation.service import SqlService
+from gateway.query.access import TableUse, access_scope
+from gateway.runtime import Runtime
+from tests.federation.helpers import RecordingAccess, demo_with, sql_client
+
+# 5 million wide rows from two DuckDB scans: far more than a 40 MB memory limit holds.
+WINDOW_OVER_5M_ROWS = (
+    "SELECT max(rn) AS n FROM (SELECT row_number() OVER (ORDER BY a.page || b.page || "
+    "a.occurred_at, b.id) AS rn FROM analytics.web_events a, analytics.web_events b "
+    "WHERE a.id <= 1000) t"
+)
+SORT_OF_5M_ROWS = (
+    "SELECT count(*) AS n FROM (SELECT a.page || b.page || a.occurred_at AS k, b.id "
+    "FROM analytics.web_events a, analytics.web_events b WHERE a.id <= 1000 "
+    "ORDER BY k, b.id OFFSET 1) t"
+)
+SMALL = "SELECT count(*) AS n FROM shop.orders"
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("fedlimits")
+
+
+def test_a_statement_over_the_timeout_is_stopped_with_504(home):
+    with sql_client(demo_with(home, statement_timeout_ms=300)) as client:
+        started = time.perf_counter()
+        response = client.post("/sql", json={"sql": WINDOW_OVER_5M_ROWS})
+        elapsed = time.perf_counter() - started
+        after = client.post("/sql", json={"sql": SMALL})
+
+    assert response.status_code == 504
+    assert response.json()["code"] == "statement_timeout"
+    assert elapsed < 3  # interrupted, not run to the end (~5 s here)
+    assert after.json()["rows"] == [[1500]]
+
+
+@pytest.mark.slow
+def test_a_query_larger_than_memory_without_spill_room_fails_clearly_and_the_gateway_lives(
+    home, tmp_path
+):
+    settings = demo_with(
+        home, memory_limit="40MB", max_temp_directory_size="1MB", temp_directory=str(tmp_path)
+    )
+    with sql_client(settings) as client:
+        response = client.post("/sql", json={"sql": WINDOW_OVER_5M_ROWS})
+        after = client.post("/sql", json={"sql": SMALL})
+
+    assert response.status_code == 507
+    body = response.json()
+    assert body["code"] == "sql_out_of_memory"
+    assert "40MB" in body["detail"]
+    assert after.status_code == 200
+    assert after.json()["rows"] == [[1500]]
+
+
+@pytest.mark.slow
+def test_a_sort_larger_than_memory_spills_and_answers(home, tmp_path):
+    settings = demo_with(
+        home, memory_limit="100MB", max_temp_directory_size="4GB", temp_directory=str(tmp_path)
+    )
+    with sql_client(settings) as client:
+        response = client.post("/sql", json={"sql": SORT_OF_5M_ROWS})
+
+    assert response.status_code == 200, response.text
+    assert response.json()["rows"] == [[4_999_999]]
+
+
+def test_cancelling_interrupts_a_running_statement(home):
+    """What a client disconnect does: the token is cancelled and DuckDB interrupted."""
+    settings = demo_with(home)
+    runtime = Runtime.from_settings(settings)
+    runtime.cache.refresh()
+    service = SqlService(runtime, limits_from_settings(settings))
+    token = CancelToken()
+    threading.Timer(0.3, token.cancel, ("disconnected",)).start()
+    started = time.perf_counter()
+    try:
+        with pytest.raises(CancelledError):
+            service.run(WINDOW_OVER_5M_ROWS, [], token)
+        elapsed = time.perf_counter() - started
+        assert elapsed < 3
+        assert service.run(SMALL, [], CancelToken()).table.to_pylist() == [{"n": 1500}]
+    finally:
+        service.close()
+        for connector in runtime.connectors.values():
+            connector.dispose()
+
+
+def test_without_the_sql_scope_the_request_is_refused_before_parsing(home):
+    access = RecordingAccess(scopes=frozenset())
+    with sql_client(demo_with(home), access) as client:
+        response = client.post("/sql", json={"sql": "this is not even SQL"})
+
+    assert response.status_code == 403
+    body = response.json()
+    assert body["code"] == "forbidden"
+    assert body["errors"] == [{"scope": "sql", "detail": "missing scope"}]
+    assert access.required == []
+
+
+def test_read_is_required_on_every_table_touched(home):
+    access = RecordingAccess(readable=frozenset({"shop.customers"}))
+    statement = (
+        "WITH big AS (SELECT customer_id FROM shop.orders WHERE total > 1000) "
+        "SELECT c.country, (SELECT count(*) FROM analytics.daily_sales d "
+        "WHERE d.country = c.country) AS days FROM shop.customers c "
+        "WHERE c.id IN (SELECT customer_id FROM big)"
+    )
+    with sql_client(demo_with(home), access) as client:
+        response = client.post("/sql", json={"sql": statement})
+        state = client.app_state  # type: ignore[attr-defined]
+
+    assert response.status_code == 403
+    assert {(u.source, u.table, u.operation, u.schema) for u in access.required} == {
+        ("shop", "orders", "read", None),
+        ("shop", "customers", "read", None),
+        ("analytics", "daily_sales", "read", None),
+    }
+    # Refused before any SQL ran: the embedded DuckDB was never even opened.
+    assert state.sql_service.engine._root is None
+
+
+def test_the_access_check_comes_before_a_statement_that_would_fail_to_run(home):
+    """Dividing by a text column would fail in DuckDB; the 403 comes first."""
+    settings = demo_with(home)
+    runtime = Runtime.from_settings(settings)
+    runtime.cache.refresh()
+    service = SqlService(runtime, limits_from_settings(settings))
+    denied = RecordingAccess(readable=frozenset())
+    try:
+        with access_scope(denied), pytest.raises(FedgateError) as raised:
+            service.run("SELECT 1 / name FROM shop.customers", [], CancelToken())
+        assert raised.value.code == "forbidden"
+        assert denied.required == [TableUse("shop", "customers", "read", None)]
+        assert service.engine._root is None
+        with access_scope(RecordingAccess()), pytest.raises(FedgateError) as failed:
+            service.run("SELECT 1 / name FROM shop.customers", [], CancelToken())
+        assert failed.value.code == "sql_invalid"
+    finally:
+        service.close()
+        for connector in runtime.connectors.values():
+            connector.dispose()
