@@ -1,10 +1,13 @@
 """REST latency on PostgreSQL: fedgate against the same SQL run directly through psycopg.
 
 Loads the demo shop (200 customers, 1,500 orders, ~3,800 items) into a
-throwaway PostgreSQL database, starts `fedgate serve` (one uvicorn worker) on
-a loopback port, and measures, interleaved round by round, each workload
-through fedgate (HTTP, sequential keep-alive client) and its SQL through a
-direct psycopg connection (the floor). Prints medians of per-round p50/p99.
+throwaway PostgreSQL database, records the exact SQL and parameters fedgate
+sends for each workload (one in-process request each), starts `fedgate serve`
+(one uvicorn worker) on a loopback port, and measures, interleaved round by
+round, each workload through fedgate (HTTP, sequential keep-alive client) and
+the recorded SQL through a direct psycopg connection (the floor: reads in
+autocommit as fedgate's, the insert in one transaction as fedgate's). Prints
+medians of per-round p50/p99. The database is dropped at the end.
 
     .venv/bin/python -m benchmarks.rest_latency [--rounds 5] [--requests 200]
 """
@@ -23,40 +26,29 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psycopg
 import sqlalchemy as sa
+from starlette.testclient import TestClient
 
+from config.loader import load_settings
+from gateway.app import create_app
 from gateway.demo import ensure_demo
 
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-WORKLOADS: dict[str, tuple[str, str, str]] = {
-    # name: (method, fedgate path, equivalent SQL for the floor)
-    "a_list_100": (
-        "GET",
-        "/rest/bench/customers?limit=100&order=id",
-        "SELECT id, name, email, country, created_at FROM customers ORDER BY id LIMIT 100",
-    ),
-    "b_filter_order_limit": (
-        "GET",
-        "/rest/bench/orders?status=eq.paid&total=gt.100&order=total.desc&limit=50",
-        "SELECT id, customer_id, status, ordered_at, total FROM orders WHERE status = 'paid' "
-        "AND total > 100 ORDER BY total DESC, id LIMIT 50",
-    ),
-    "c_embed_20": (
-        "GET",
-        "/rest/bench/orders?select=id,total,customer(id,name),order_items(line_no,quantity,unit_price)&order=id&limit=20",
-        "SELECT o.id, o.total, json_build_object('id', c.id, 'name', c.name), (SELECT json_agg(json_build_object("
-        "'line_no', i.line_no, 'quantity', i.quantity, 'unit_price', i.unit_price)) FROM order_items i "
-        "WHERE i.order_id = o.id) FROM orders o JOIN customers c ON c.id = o.customer_id ORDER BY o.id LIMIT 20",
-    ),
-    "d_by_pk": (
-        "GET",
-        "/rest/bench/customers/42",
-        "SELECT id, name, email, country, created_at FROM customers WHERE id = 42",
-    ),
+WORKLOADS: dict[str, str] = {
+    # name: fedgate path (GET); the floor runs the SQL fedgate sends for it
+    "a_list_100": "/rest/bench/customers?limit=100&order=id",
+    "b_filter_order_limit": "/rest/bench/orders?status=eq.paid&total=gt.100&order=total.desc&limit=50",
+    "c_embed_20": "/rest/bench/orders?select=id,total,customer(id,name),"
+    "order_items(line_no,quantity,unit_price)&order=id&limit=20",
+    "d_by_pk": "/rest/bench/customers/42",
 }
+BULK_PATH = "/rest/bench/bulk"
+BULK_BODY = [{"label": f"row {i}", "amount": f"{i}.50"} for i in range(100)]
+Statements = list[tuple[str, Any]]
 
 
 def free_port() -> int:
@@ -65,12 +57,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def load_database(name: str) -> str:
+def create_database(name: str) -> str:
     admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def drop_database(name: str) -> None:
+    admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def load_database(url: str) -> None:
     home = Path(tempfile.mkdtemp(prefix="fedgate-bench-"))
     shop, _ = ensure_demo(home)
     lite = sa.create_engine(f"sqlite:///{shop}")
@@ -101,15 +103,47 @@ def load_database(name: str) -> str:
         conn.exec_driver_sql("ANALYZE")
     lite.dispose()
     pg.dispose()
-    return url
 
 
-def start_fedgate(url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
+def write_config(url: str, workdir: Path) -> Path:
     config = workdir / "fedgate.yaml"
     config.write_text(
         f"sources:\n  - name: bench\n    url: {url}\n    pool_size: 4\n"
         f"schema_cache:\n  snapshot_path: {workdir / 'snap.json'}\n"
+        # The REST path alone: no credential check (auth is on by default).
+        "auth:\n  enabled: false\n"
     )
+    return config
+
+
+def record_statements(config: Path) -> dict[str, Statements]:
+    """The SQL and parameters fedgate sends for each workload (in-process, once each)."""
+    app = create_app(load_settings(config), background_refresh=False)
+    recorded: dict[str, Statements] = {}
+    with TestClient(app) as client:
+        app.state.runtime.cache.refresh()
+        engine = app.state.runtime.connectors["bench"].engine
+        requests: list[tuple[str, str, str, object]] = [
+            (k, "GET", p, None) for k, p in WORKLOADS.items()
+        ]
+        requests.append(("e_bulk_insert_100", "POST", BULK_PATH, BULK_BODY))
+        for key, method, path, body in requests:
+            client.request(method, path, json=body).raise_for_status()  # compile, warm up
+            statements: Statements = []
+
+            def record(*args: Any, into: Statements = statements) -> None:
+                into.append((args[2], args[3]))
+
+            sa.event.listen(engine, "before_cursor_execute", record)
+            try:
+                client.request(method, path, json=body).raise_for_status()
+            finally:
+                sa.event.remove(engine, "before_cursor_execute", record)
+            recorded[key] = statements
+    return recorded
+
+
+def start_fedgate(config: Path, port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [
             sys.executable,
@@ -152,48 +186,72 @@ def pct(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def versions(url: str) -> str:
+    import starlette
+    import uvicorn
+
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.connect() as conn:
+        server = conn.exec_driver_sql("SHOW server_version").scalar()
+    engine.dispose()
+    return (
+        f"Python {platform.python_version()}, SQLAlchemy {sa.__version__}, psycopg "
+        f"{psycopg.__version__}, starlette {starlette.__version__}, uvicorn {uvicorn.__version__}, "
+        f"httpx {httpx.__version__}, PostgreSQL {server} (127.0.0.1)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=200, help="requests per workload and round")
     args = parser.parse_args()
-    name = f"fgt_bench_{os.getpid()}"
+    name = f"fgt_bench_{os.getpid()}_{int(time.time())}"
     print(f"loading the demo shop into PostgreSQL database {name} ...", file=sys.stderr)
-    url = load_database(name)
-    workdir = Path(tempfile.mkdtemp(prefix="fedgate-bench-"))
-    port = free_port()
-    process = start_fedgate(url, port, workdir)
+    url = create_database(name)
     results: dict[str, dict[str, list[float]]] = {}
+    process: subprocess.Popen[bytes] | None = None
     try:
+        load_database(url)
+        config = write_config(url, Path(tempfile.mkdtemp(prefix="fedgate-bench-")))
+        recorded = record_statements(config)
+        port = free_port()
+        process = start_fedgate(config, port)
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
-        direct = psycopg.connect(f"host=127.0.0.1 port=5432 dbname={name} user=postgres")
-        body = [{"label": f"row {i}", "amount": f"{i}.50"} for i in range(100)]
+        # Autocommit as fedgate's reads; the insert's statements run in one transaction.
+        direct = psycopg.connect(
+            f"host=127.0.0.1 port=5432 dbname={name} user=postgres", autocommit=True
+        )
 
-        def fedgate_call(method: str, path: str) -> Callable[[], object]:
-            return lambda: client.request(method, path).raise_for_status()
+        def fedgate_call(method: str, path: str, body: object = None) -> Callable[[], object]:
+            return lambda: client.request(method, path, json=body).raise_for_status()
 
-        def direct_call(sql: str) -> Callable[[], object]:
-            return lambda: direct.execute(sql).fetchall()
+        def direct_read(statements: Statements) -> Callable[[], object]:
+            def run() -> None:
+                for sql, params in statements:
+                    direct.execute(sql, params).fetchall()
 
-        def insert_fedgate() -> None:
-            client.post("/rest/bench/bulk", json=body).raise_for_status()
+            return run
 
-        def insert_direct() -> None:
-            with direct.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO bulk (label, amount) VALUES (%s, %s)",
-                    [(r["label"], r["amount"]) for r in body],
-                )
-            direct.commit()
+        def direct_write(statements: Statements) -> Callable[[], object]:
+            def run() -> None:
+                with direct.transaction():
+                    for sql, params in statements:
+                        direct.execute(sql, params)
+
+            return run
 
         calls: dict[str, tuple[Callable[[], object], Callable[[], object]]] = {
-            k: (fedgate_call(m, p), direct_call(sql)) for k, (m, p, sql) in WORKLOADS.items()
+            k: (fedgate_call("GET", p), direct_read(recorded[k])) for k, p in WORKLOADS.items()
         }
-        calls["e_bulk_insert_100"] = (insert_fedgate, insert_direct)
+        calls["e_bulk_insert_100"] = (
+            fedgate_call("POST", BULK_PATH, BULK_BODY),
+            direct_write(recorded["e_bulk_insert_100"]),
+        )
         # Calibration: the same HTTP client against an endpoint that touches no database.
         calls["z_healthz_http_only"] = (fedgate_call("GET", "/healthz"), lambda: None)
         for key, (via_fedgate, via_driver) in calls.items():
-            timed(via_fedgate, 30)  # warm-up: plans, pools, caches
+            timed(via_fedgate, 30)  # warm-up: plans, pools, prepared statements, caches
             timed(via_driver, 30)
             results[key] = {"fedgate": [], "direct": [], "fedgate_p99": [], "direct_p99": []}
         for round_no in range(args.rounds):
@@ -207,26 +265,30 @@ def main() -> None:
                 results[key]["direct_p99"].append(pct(d, 0.99))
         direct.close()
         client.close()
+        info = versions(url)
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=20)
-        admin = sa.create_engine(ADMIN, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+        if process is not None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=20)
+        drop_database(name)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
-        f"\n{time.strftime('%Y-%m-%d')} {platform.node()} {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, {args.rounds} rounds x {args.requests} sequential requests"
+        f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+        f"load average {load}; {info}\n{args.rounds} rounds x {args.requests} sequential "
+        "requests (bulk insert: a tenth); statements fedgate sent per request: "
+        + ", ".join(f"{k} {len(v)}" for k, v in recorded.items())
     )
     print(
-        "| workload | fedgate p50 ms | direct psycopg p50 ms | added p50 ms | fedgate p99 ms | direct p99 ms | fedgate req/s (1 client) |"
+        "| workload | fedgate p50 ms | direct psycopg p50 ms | added p50 ms | fedgate p99 ms "
+        "| direct p99 ms | fedgate req/s (1 client) |"
     )
     print("|---|---:|---:|---:|---:|---:|---:|")
     for key, r in results.items():
         f50, d50 = statistics.median(r["fedgate"]), statistics.median(r["direct"])
         f99, d99 = statistics.median(r["fedgate_p99"]), statistics.median(r["direct_p99"])
         print(
-            f"| {key} | {f50:.2f} | {d50:.2f} | {f50 - d50:+.2f} | {f99:.2f} | {d99:.2f} | {1000 / f50:.0f} |"
+            f"| {key} | {f50:.2f} | {d50:.2f} | {f50 - d50:+.2f} | {f99:.2f} | {d99:.2f} "
+            f"| {1000 / f50:.0f} |"
         )
 
 
