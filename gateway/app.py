@@ -12,6 +12,7 @@ from config.settings import Settings
 from gateway import health
 from gateway.errors import EXCEPTION_HANDLERS
 from gateway.federation.routes import sql_routes
+from gateway.graphql.routes import graphql_routes
 from gateway.query.context import QueryContext
 from gateway.rest.docs import docs_routes
 from gateway.rest.openapi_route import openapi_json
@@ -40,6 +41,7 @@ def create_app(settings: Settings, *, background_refresh: bool = True) -> Starle
             Route("/openapi.json", openapi_json),
             *docs_routes(),
             *rest_routes(),
+            *graphql_routes(),
             *sql_routes(),
         ],
         exception_handlers=EXCEPTION_HANDLERS,

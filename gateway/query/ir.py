@@ -100,12 +100,16 @@ class Select:
     limit: int | None = None
     offset: int = 0
     count: bool = False
+    # Keep the first row (by `order`) of each distinct combination of these columns
+    # (GraphQL's `distinct_on`); see gateway/query/distinct.py.
+    distinct_on: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class OnConflict:
     columns: tuple[str, ...]  # empty: the primary key
     resolution: Resolution = "merge"
+    update: tuple[str, ...] | None = None  # merge these columns (None: every written column)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,7 @@ class Update:
     filter: Filter | None
     returning: tuple[Field, ...] = ()
     return_rows: bool = True
+    increments: dict[str, Any] = field(default_factory=dict)  # column += value (GraphQL `_inc`)
 
 
 @dataclass(frozen=True, slots=True)

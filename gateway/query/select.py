@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.query.context import Bound, QueryContext
+from gateway.query.distinct import first_of_each
 from gateway.query.filters import compile_filter, core_column
 from gateway.query.ir import Field, OrderItem, Select
 
@@ -45,7 +46,11 @@ def level_columns(
 
 
 def where_clause(ctx: QueryContext, bound: Bound, select: Select) -> ColumnElement[bool] | None:
-    return compile_filter(ctx, bound, select.filter) if select.filter is not None else None
+    where = compile_filter(ctx, bound, select.filter) if select.filter is not None else None
+    if select.distinct_on:
+        first = first_of_each(ctx, bound, select, order_clauses)
+        return first if where is None else sa.and_(where, first)
+    return where
 
 
 def order_clauses(bound: Bound, order: tuple[OrderItem, ...]) -> list[ColumnElement[Any]]:

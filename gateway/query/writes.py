@@ -129,6 +129,10 @@ def _insert_statement(bound: Bound, columns: list[str], on_conflict: OnConflict 
     for name in target:
         core_column(bound, name, "on_conflict")
     updates = [c for c in columns if c not in target]
+    if on_conflict.update is not None:  # named columns only (GraphQL `update_columns`)
+        for name in on_conflict.update:
+            core_column(bound, name, "on_conflict")
+        updates = list(on_conflict.update)
     if bound.dialect in ("postgresql", "duckdb", "sqlite"):
         insert = (sqlite.insert if bound.dialect == "sqlite" else postgresql.insert)(table)
         if on_conflict.resolution == "ignore" or not updates:
@@ -201,13 +205,15 @@ def run_update(
     ctx: QueryContext, conn: Connection, bound: Bound, update: Update
 ) -> tuple[int, list[dict[str, Any]]]:
     values = typed_row(bound, update.values, None)
-    if not values:
+    increments = typed_row(bound, update.increments, None)
+    if not values and not increments:
         raise MalformedRequestError("nothing to update: the body names no column")
     if update.filter is None:
         raise MalformedRequestError("an update needs a filter")
     where = compile_filter(ctx, bound, update.filter)
     fields = returning_fields(bound, update.returning)
-    statement = sa.update(bound.core).where(where).values(values)
+    changes = {**values, **{c: bound.core.c[c] + v for c, v in increments.items()}}
+    statement = sa.update(bound.core).where(where).values(changes)
     if bound.dialect in ("postgresql", "sqlite", "duckdb"):  # RETURNING also counts (DuckDB: -1)
         returned = _by_key(
             bound,
