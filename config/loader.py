@@ -128,4 +128,7 @@ def _resolve_paths(settings: Settings, base_dir: str) -> Settings:
     if not os.path.isabs(snapshot):
         snapshot = os.path.normpath(os.path.join(base_dir, snapshot))
     schema_cache = replace(settings.schema_cache, snapshot_path=snapshot)
-    return replace(settings, sources=sources, schema_cache=schema_cache)
+    auth = settings.auth
+    if auth.store_url is not None:
+        auth = replace(auth, store_url=resolve_database_path(auth.store_url, base_dir))
+    return replace(settings, sources=sources, schema_cache=schema_cache, auth=auth)

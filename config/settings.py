@@ -84,12 +84,64 @@ class RelationshipSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class GuestSettings:
+    """Anonymous access: off by default; when on, a request without a credential gets `scopes`."""
+
+    enabled: bool = False
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimitSettings:
+    """In-process token buckets (each gateway process counts on its own).
+
+    Args:
+        requests_per_second: sustained requests per API key (per client IP for guests); 0: off.
+        burst: requests a key may send at once above the sustained rate.
+        failed_auth_per_minute: failed authentications per client IP before 429; 0: off.
+        failed_auth_burst: failures an IP may have at once.
+    """
+
+    requests_per_second: int = 100
+    burst: int = 200
+    failed_auth_per_minute: int = 10
+    failed_auth_burst: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    """Who may call the gateway: the metadata store, API keys, guest access, limits.
+
+    Args:
+        enabled: check credentials and scopes on every request (secure by default);
+            false serves every table to everyone (tests, trusted networks).
+        store_url: the metadata store (users, roles, keys, audit); None: `meta.sqlite`
+            next to the schema snapshot (under `.fedgate/`).
+        pepper: HMAC key for API-key digests; only from the environment (`${FEDGATE_PEPPER}`);
+            None: `$FEDGATE_PEPPER` if set, else plain SHA-256.
+        cache_seconds: how long one process trusts a looked-up key and a user's roles;
+            a revocation reaches every other process within this time.
+    """
+
+    enabled: bool = True
+    store_url: str | None = None
+    pepper: str | None = None
+    key_expiry_days: int = 90
+    key_max_expiry_days: int = 365
+    rotation_grace_hours: int = 24
+    cache_seconds: int = 2
+    guest: GuestSettings = field(default_factory=GuestSettings)
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     sources: tuple[SourceSettings, ...]
     server: ServerSettings = field(default_factory=ServerSettings)
     schema_cache: SchemaCacheSettings = field(default_factory=SchemaCacheSettings)
     federation: FederationSettings = field(default_factory=FederationSettings)
     relationships: tuple[RelationshipSettings, ...] = ()
+    auth: AuthSettings = field(default_factory=AuthSettings)
     file: str | None = None
 
     def source(self, name: str) -> SourceSettings:

@@ -19,13 +19,15 @@ from config.errors import ConfigError
 from config.interpolate import child_path
 from config.settings import (
     FederationSettings,
+    AuthSettings,
+    RateLimitSettings,
     RelationshipSettings,
     SchemaCacheSettings,
     ServerSettings,
     Settings,
     SourceSettings,
 )
-from config.urls import url_scheme, validate_url
+from config.urls import is_memory_database, url_scheme, validate_url
 
 T = TypeVar("T")
 
@@ -47,7 +49,18 @@ INT_RANGES: Mapping[tuple[type, str], tuple[int, int]] = {
     (FederationSettings, "row_cap"): (1, 10_000_000),
     (FederationSettings, "statement_timeout_ms"): (1, 86_400_000),
     (FederationSettings, "threads"): (1, 1_024),
+    (AuthSettings, "key_expiry_days"): (1, 3_650),
+    (AuthSettings, "key_max_expiry_days"): (1, 3_650),
+    (AuthSettings, "rotation_grace_hours"): (0, 168),
+    (AuthSettings, "cache_seconds"): (0, 10),
+    (RateLimitSettings, "requests_per_second"): (0, 1_000_000),
+    (RateLimitSettings, "burst"): (1, 10_000_000),
+    (RateLimitSettings, "failed_auth_per_minute"): (0, 1_000_000),
+    (RateLimitSettings, "failed_auth_burst"): (1, 1_000_000),
 }
+# Schemes the metadata store (users, keys, audit log) runs on.
+STORE_URL_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+MIN_PEPPER_LENGTH = 16
 
 _DIGITS = re.compile(r"[0-9]{1,18}")
 
@@ -110,6 +123,7 @@ def build_settings(
     _check_sources(settings.sources, context)
     _check_relationships(settings, context)
     _check_federation(settings.federation, context)
+    _check_auth(settings.auth, context)
     return settings
 
 
@@ -216,6 +230,41 @@ def _check_server(server: ServerSettings, context: _Context) -> None:
         raise context.error(
             f"expected an http:// or https:// URL, got {shown}", "server.public_url"
         )
+
+
+def _check_auth(auth: AuthSettings, context: _Context) -> None:
+    if auth.key_expiry_days > auth.key_max_expiry_days:
+        raise context.error(
+            f"must not exceed auth.key_max_expiry_days ({auth.key_max_expiry_days}), "
+            f"got {auth.key_expiry_days}",
+            "auth.key_expiry_days",
+        )
+    if auth.pepper is not None:
+        if "auth.pepper" not in context.variables:
+            raise context.error(
+                "a secret: take it from the environment (pepper: ${FEDGATE_PEPPER}), "
+                "never write it in the file",
+                "auth.pepper",
+            )
+        if len(auth.pepper) < MIN_PEPPER_LENGTH:
+            raise context.error(
+                f"must be at least {MIN_PEPPER_LENGTH} characters long "
+                "(e.g. the output of `openssl rand -base64 32`)",
+                "auth.pepper",
+            )
+    if auth.store_url is not None:
+        path = "auth.store_url"
+        validate_url(auth.store_url, path, context.file)
+        scheme = url_scheme(auth.store_url)
+        if scheme not in STORE_URL_SCHEMES:
+            raise context.error(
+                f"the metadata store runs on sqlite:/// or postgresql+psycopg://, not {scheme}://",
+                path,
+            )
+        if is_memory_database(auth.store_url):
+            raise context.error(
+                "an in-memory database would lose every key at restart; name a file", path
+            )
 
 
 FEDERATION_ENGINES = ("duckdb", "trino")

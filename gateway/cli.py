@@ -13,7 +13,13 @@ from config.errors import FedgateError
 from config.settings import Settings, SourceSettings
 from config.urls import redact_url
 from connectors.registry import build_connector
+from gateway.auth.cli import AUTH_COMMANDS, add_auth_commands, run_auth_command
 from gateway.console import Console
+from gateway.federation.cli import (
+    FEDERATION_COMMANDS,
+    add_federation_commands,
+    run_federation_command,
+)
 from gateway.settings_source import load_settings
 
 log = logging.getLogger("fedgate")
@@ -44,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     introspect.add_argument("--json", action="store_true", help="print the model as JSON")
     refresh = add("refresh", "Introspect sources again and update the persisted snapshot.")
     refresh.add_argument("source", nargs="?", help="only this source (default: all)")
+    add_federation_commands(add)  # federation trino-catalogs
+    add_auth_commands(add)  # db, keys, users, roles, audit
     return parser
 
 
@@ -67,6 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check(settings, console)
         if args.command == "introspect":
             return introspect(settings, args.source, as_json=args.json, console=console)
+        if args.command in AUTH_COMMANDS:
+            return run_auth_command(args, settings, console)
+        if args.command in FEDERATION_COMMANDS:
+            return run_federation_command(args, settings, console)
         return refresh(settings, args.source, console)
     except FedgateError as exc:
         console.error(exc.message)

@@ -63,7 +63,7 @@ TITLES: dict[int, str] = {
 }
 CODE_BY_STATUS = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
 RETRY_AFTER_SECONDS = 5
-SAFE_DETAILS = ("constraint", "kind", "source")  # error details that may reach a client
+SAFE_DETAILS = ("constraint", "kind", "source", "scope")  # error details that may reach a client
 
 
 def problem(
@@ -102,7 +102,8 @@ def problem_from_error(error: FedgateError) -> Response:
         return problem(500, "internal_error", "The gateway failed to handle the request.")
     errors = error.details.get("errors") if isinstance(error.details.get("errors"), list) else None
     extra = {k: v for k, v in error.details.items() if k in SAFE_DETAILS and v is not None}
-    return problem(status, error.code, error.message, errors=errors, **extra)  # type: ignore[arg-type]
+    headers = getattr(error, "headers", None)  # auth errors: WWW-Authenticate, Retry-After
+    return problem(status, error.code, error.message, errors=errors, headers=headers, **extra)  # type: ignore[arg-type]
 
 
 async def handle_fedgate_error(_request: Request, exc: Exception) -> Response:

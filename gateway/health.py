@@ -7,6 +7,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from gateway.auth.views import visible_catalog
 from gateway.errors import problem
 from gateway.responses import json_response
 from gateway.runtime import Runtime
@@ -50,7 +51,7 @@ async def readyz(request: Request) -> Response:
 
 async def catalog(request: Request) -> Response:
     runtime = get_runtime(request)
-    current = runtime.cache.catalog
+    current = visible_catalog(runtime.cache.catalog)  # only the tables the caller may read
     if not current.is_ready:
         return problem(503, "not_ready", "No schema snapshot yet: introspection is running.")
     return json_response(

@@ -6,6 +6,7 @@ import uvicorn
 
 from config.settings import Settings
 from gateway.app import create_app
+from gateway.auth.announce import announce_auth
 from gateway.console import Console
 
 
@@ -27,6 +28,8 @@ def serve(
             "fedgate: no config given, serving the embedded demo (shop: SQLite, analytics: DuckDB)"
         )
     console.info(f"fedgate: sources {', '.join(s.name for s in settings.sources)}")
-    console.info(f"fedgate: try  curl {base}/catalog   |   curl {base}/readyz")
+    for line in announce_auth(app.state.auth, console, base):  # first start: the admin key, once
+        console.info(f"fedgate: try  {line}")
+    console.info(f"fedgate: health  curl {base}/readyz")
     uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=log_level == "debug")
     return 0

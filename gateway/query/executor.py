@@ -5,16 +5,20 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from connectors.errors import wrap_execution_error
+from gateway.query.access import current_access
 from gateway.query.context import QueryContext
 from gateway.query.embed import read_rows
 from gateway.query.ir import Delete, Insert, Result, Select, Update
 from gateway.query.select import compile_count
 from gateway.query.session import read_session
+from gateway.query.uses import table_uses
+from gateway.query.write_log import observe_write
 from gateway.query.writes import run_delete, run_insert, run_update
 from schema_cache.model import Catalog
 
 
 def run_select(ctx: QueryContext, select: Select, catalog: Catalog) -> Result:
+    current_access().require(table_uses(select, catalog))  # every table, before any SQL
     with read_session() as session:
         rows = read_rows(ctx, session, select, catalog)
         total = None
@@ -26,6 +30,7 @@ def run_select(ctx: QueryContext, select: Select, catalog: Catalog) -> Result:
 
 def run_write(ctx: QueryContext, statement: Insert | Update | Delete, catalog: Catalog) -> Result:
     """One transaction: every row is written, or none is."""
+    current_access().require(table_uses(statement, catalog))  # every table, before any SQL
     bound = ctx.bind(statement.target, catalog=catalog)
     connector = bound.connector
     with connector.connect() as conn:
@@ -39,4 +44,6 @@ def run_write(ctx: QueryContext, statement: Insert | Update | Delete, catalog: C
                     affected, rows = run_delete(ctx, conn, bound, statement)
         except sa.exc.SQLAlchemyError as exc:
             raise wrap_execution_error(exc, connector.name, connector.dialect) from exc
-    return Result(rows=rows, affected=affected)
+    result = Result(rows=rows, affected=affected)
+    observe_write(statement, bound.table, result)  # the audit log, when auth is on
+    return result

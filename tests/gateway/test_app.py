@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import sqlite3
@@ -405,8 +406,14 @@ def test_real_server_serves_the_demo(tmp_path: Path) -> None:
             time.sleep(0.1)
         assert ready is not None, f"server never answered:\n{log.read_text()}"
         assert ready.status_code == 200, ready.text
-        catalog = httpx.get(f"{base}/catalog", timeout=5).json()
-        missing = httpx.get(f"{base}/nosuch", timeout=5)
+        # First start: the bootstrap admin key is printed once, ready to paste.
+        found = re.search(r"fgk_[0-9A-Za-z]{38}", log.read_text())
+        assert found is not None, log.read_text()
+        key = found.group(0)
+        bearer = {"Authorization": f"Bearer {key}"}
+        catalog = httpx.get(f"{base}/catalog", headers=bearer, timeout=5).json()
+        anonymous = httpx.get(f"{base}/catalog", timeout=5)
+        missing = httpx.get(f"{base}/nosuch", headers=bearer, timeout=5)
     finally:
         process.terminate()
         try:
@@ -425,9 +432,10 @@ def test_real_server_serves_the_demo(tmp_path: Path) -> None:
     assert shop == {"customers", "orders", "order_items", "products"}
     assert missing.status_code == 404
     assert missing.headers["content-type"] == PROBLEM_JSON
+    assert anonymous.status_code == 401
     assert (tmp_path / "home" / "demo" / "snapshot.json").exists()
     assert "serving the embedded demo" in output
-    assert f"curl {base}/catalog" in output
+    assert f'curl -H "Authorization: Bearer {key}" {base}/catalog' in output
 
 
 def test_a_failing_refresh_round_does_not_stop_the_refresher(

@@ -30,7 +30,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from config.settings import SchemaCacheSettings, Settings, SourceSettings
+from config.settings import AuthSettings, SchemaCacheSettings, Settings, SourceSettings
 from gateway.app import create_app
 from tests.connectors.compliance import TARGETS, Target, fixture_database
 
@@ -134,6 +134,7 @@ def fixture_app(target: Target, tmp_path: Path) -> Iterator[tuple[Starlette, str
             schema_cache=SchemaCacheSettings(
                 snapshot_path=str(tmp_path / "snap.json"), ttl_seconds=0
             ),
+            auth=AuthSettings(enabled=False),  # the REST grammar only; auth: tests/auth
         )
         yield create_app(settings, background_refresh=False), main, inventory
 

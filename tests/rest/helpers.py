@@ -4,20 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
+from config.settings import AuthSettings
 from gateway.app import create_app
 from gateway.settings_source import demo_settings
 
 
 @contextmanager
 def demo_client(home: Path) -> Iterator[TestClient]:
-    app = create_app(demo_settings(home), background_refresh=False)
+    settings = replace(demo_settings(home), auth=AuthSettings(enabled=False))  # auth: tests/auth
+    app = create_app(settings, background_refresh=False)
     with TestClient(app) as client:
         app.state.runtime.cache.refresh()
         yield client

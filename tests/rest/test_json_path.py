@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from config.settings import SchemaCacheSettings, Settings, SourceSettings
+from config.settings import AuthSettings, SchemaCacheSettings, Settings, SourceSettings
 from gateway.app import create_app
 from gateway.query import embed
 from tests.fixtures.load import load_fixture
@@ -35,6 +35,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
         settings = Settings(
             sources=(SourceSettings(name="fx", url=url, schemas=("public", "inventory")),),
             schema_cache=SchemaCacheSettings(snapshot_path=str(snapshot), ttl_seconds=0),
+            auth=AuthSettings(enabled=False),
         )
         app = create_app(settings, background_refresh=False)
         with TestClient(app) as client:

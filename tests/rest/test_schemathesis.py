@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from config.settings import SchemaCacheSettings, Settings, SourceSettings
+from config.settings import AuthSettings, SchemaCacheSettings, Settings, SourceSettings
 from gateway.app import create_app
 from gateway.settings_source import demo_settings
 from tests.fixtures.load import load_fixture
@@ -96,6 +96,7 @@ def without_lifespan(app: Starlette) -> Any:
 @contextmanager
 def served_schema(settings: Settings) -> Iterator[schemathesis.BaseSchema]:
     """The document of a started gateway over `settings`, ready for schemathesis."""
+    settings = replace(settings, auth=AuthSettings(enabled=False))  # the document; auth: tests/auth
     app = create_app(settings, background_refresh=False)
     with TestClient(app):
         report = app.state.runtime.cache.refresh()

@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from config.settings import SchemaCacheSettings, Settings, SourceSettings
+from config.settings import AuthSettings, SchemaCacheSettings, Settings, SourceSettings
 from schema_cache.cache import SchemaCache
 
 # A PostgreSQL URL nothing listens on: connecting is refused at once.
@@ -34,4 +34,5 @@ def make_settings(
         schema_cache=SchemaCacheSettings(
             ttl_seconds=ttl_seconds, snapshot_path=str(tmp_path / snapshot)
         ),
+        auth=AuthSettings(enabled=False),  # these tests are about the model; auth: tests/auth
     )

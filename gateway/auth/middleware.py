@@ -1,0 +1,183 @@
+"""The ASGI middleware: credential -> `Access`, installed for the rest of the request.
+
+Order: credentials in the query string are refused (400) on every path; open
+paths (health, the index, the docs page) pass with no rights at all; otherwise
+a key from `Authorization: Bearer` or `X-API-Key` is checked (shape and
+checksum first, no lookup for a mistyped key), or a guest gets exactly the
+configured scopes, or the request is refused with 401 and a challenge. Failed
+authentications are throttled per client IP, requests per key (429).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import parse_qsl
+
+import anyio
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from gateway.auth.access import Principal, ScopedAccess
+from gateway.auth.context import request_context
+from gateway.auth.errors import (
+    AuthError,
+    BadCredentialHeaderError,
+    CredentialInQueryError,
+    InvalidCredentialError,
+    MissingCredentialError,
+    RateLimitedError,
+)
+from gateway.auth.keys import KEY_PATTERN, is_well_formed
+from gateway.auth.service import AuthService
+from gateway.errors import problem_from_error
+from gateway.query.access import access_scope
+from gateway.query.write_log import write_observer
+
+OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/docs"})
+OPEN_PREFIXES = ("/docs/static/",)
+QUERY_CREDENTIALS = frozenset({"access_token", "api_key", "apikey", "api-key", "x-api-key"})
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
+NOBODY = ScopedAccess(Principal("anonymous", "anonymous"), ((),), lambda _s: None)
+
+
+def is_open(path: str) -> bool:
+    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+
+
+def query_credential(query_string: bytes) -> str | None:
+    """The name of a query parameter that carries a credential, if any."""
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
+        if (
+            name.lower() in QUERY_CREDENTIALS
+            or KEY_PATTERN.search(value)
+            or KEY_PATTERN.search(name)
+        ):
+            return name if not KEY_PATTERN.search(name) else "(a key as parameter name)"
+    return None
+
+
+def bearer_secret(headers: Headers) -> str | None:
+    """The credential of `Authorization: Bearer` or `X-API-Key` (400 if both differ)."""
+    authorization = headers.get("authorization")
+    header_key = headers.get("x-api-key")
+    secret = None
+    if authorization is not None:
+        scheme, _, value = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise InvalidCredentialError("send `Authorization: Bearer <key>`")
+        secret = value.strip()
+    if header_key is not None:
+        if secret is not None and secret != header_key.strip():
+            raise BadCredentialHeaderError(
+                "Authorization and X-API-Key carry different keys; send one", "X-API-Key"
+            )
+        secret = header_key.strip()
+    return secret
+
+
+class AuthMiddleware:
+    def __init__(self, app: ASGIApp, service: AuthService) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        request_id = _request_id(headers)
+        try:
+            access = await self._access(scope, headers)
+        except AuthError as exc:
+            await self._refuse(scope, receive, send, exc, request_id)
+            return
+        send = _with_request_id(send, request_id)
+        principal = access.principal if access is not NOBODY else None
+        with (
+            access_scope(access),
+            request_context(request_id, principal),
+            write_observer(self.service.on_write),
+        ):
+            await self.app(scope, receive, send)
+
+    async def _access(self, scope: Scope, headers: Headers) -> ScopedAccess:
+        parameter = query_credential(scope.get("query_string", b""))
+        if parameter is not None:
+            raise CredentialInQueryError(parameter)
+        if is_open(scope["path"]):
+            return NOBODY
+        secret = bearer_secret(headers)
+        if secret is None:
+            if self.service.auth.guest.enabled:
+                return self._limited(self.service.guest_access(), f"ip:{_client(scope)}")
+            raise MissingCredentialError()
+        return await self._key_access(secret, _client(scope))
+
+    async def _key_access(self, secret: str, client: str) -> ScopedAccess:
+        service = self.service
+        wait = service.ip_limiter.retry_after(client)
+        if wait:
+            raise RateLimitedError("too many failed authentications from this address", wait)
+        try:
+            if not is_well_formed(secret):  # no lookup for a mistyped or made-up key
+                raise InvalidCredentialError("the API key is malformed (wrong shape or checksum)")
+            hit, grant = service.cached_grant(secret)
+            if not hit:
+                grant = await anyio.to_thread.run_sync(service.fetch_grant, secret)
+            checked = service.check_grant(grant)
+        except InvalidCredentialError as exc:
+            service.ip_limiter.take(client)
+            if exc.reason is not None:  # a real key: revoked, rotated out, expired
+                await anyio.to_thread.run_sync(_audit_refusal, service, exc)
+            raise
+        if service.needs_touch(checked):
+            await anyio.to_thread.run_sync(service.touch, checked)
+        return self._limited(service.key_access(checked), f"key:{checked.id}")
+
+    def _limited(self, access: ScopedAccess, bucket: str) -> ScopedAccess:
+        wait = self.service.key_limiter.take(bucket)
+        if wait:
+            raise RateLimitedError("too many requests for this key; slow down", wait)
+        return access
+
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, exc: AuthError, request_id: str
+    ) -> None:
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        response = problem_from_error(exc)
+        response.headers["X-Request-Id"] = request_id
+        await response(scope, receive, send)
+
+
+def _audit_refusal(service: AuthService, exc: InvalidCredentialError) -> None:
+    detail = {"reason": exc.reason, "key": exc.key_prefix}
+    service.record("auth.refused", "denied", target=exc.key_prefix, detail=detail)
+
+
+def _client(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+def _request_id(headers: Headers) -> str:
+    given = headers.get("x-request-id")
+    if given and _REQUEST_ID.fullmatch(given):
+        return given
+    return uuid.uuid4().hex
+
+
+def _with_request_id(send: Send, request_id: str) -> Send:
+    value = request_id.encode("latin-1")
+
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers: list[Any] = list(message.get("headers", []))
+            headers.append((b"x-request-id", value))
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return wrapped

@@ -1,0 +1,205 @@
+"""The auth service of one gateway process: the store, the key cache, limits and auditing.
+
+Checking a key: shape and checksum (no lookup), then the digest against a
+per-process cache of at most `cache_seconds`, else the store; then revocation,
+rotation grace, expiry and the owner; then the owner's current roles. A key
+revoked anywhere is refused by every process sharing the store within
+`cache_seconds` (at once in the process that revoked it).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from config.errors import ConfigError
+from config.settings import Settings
+from gateway.auth import apikeys, audit
+from gateway.auth.access import Principal, ScopedAccess
+from gateway.auth.context import current_principal, current_request_id
+from gateway.auth.errors import InvalidCredentialError
+from gateway.auth.keys import is_well_formed, key_digest
+from gateway.auth.ratelimit import RateLimiter
+from gateway.auth.scopes import ScopeSyntaxError, parse_scopes
+from gateway.auth.store import create_store_engine, store_url, upgrade
+from gateway.auth.write_audit import write_detail
+from gateway.query.access import TableUse
+from gateway.query.ir import Delete, Insert, Result, Update
+from schema_cache.model import Catalog, Table
+
+log = logging.getLogger(__name__)
+LAST_USED_EVERY = 60.0  # seconds between two writes of a key's last use
+MAX_CACHED = 10_000
+GUEST = Principal("guest", "guest")
+
+
+class AuthService:
+    """Args:
+    settings: the gateway settings (`auth` section, snapshot path for the default store).
+    get_catalog: the current catalog (default schemas when matching scopes).
+    clock: seconds since the epoch; tests replace it to control expiry and grace.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        get_catalog: Callable[[], Catalog] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.auth = settings.auth
+        self.url = store_url(settings)
+        self.pepper = self.auth.pepper or os.environ.get("FEDGATE_PEPPER") or None
+        self.clock = clock
+        self._get_catalog = get_catalog or Catalog
+        try:
+            self.guest_scopes = parse_scopes(self.auth.guest.scopes)
+        except ScopeSyntaxError as exc:
+            raise ConfigError(str(exc), file=settings.file, path="auth.guest.scopes") from None
+        self._engine: sa.Engine | None = None
+        self._cache: dict[str, tuple[float, apikeys.KeyGrant | None]] = {}
+        self._touched: dict[str, float] = {}
+        self._lock = threading.Lock()
+        limits = self.auth.rate_limits
+        now = lambda: self.clock()  # noqa: E731 - follows a replaced clock
+        self.key_limiter = RateLimiter(limits.requests_per_second, limits.burst, now)
+        self.ip_limiter = RateLimiter(
+            limits.failed_auth_per_minute / 60, limits.failed_auth_burst, now
+        )
+
+    @property
+    def engine(self) -> sa.Engine:
+        if self._engine is None:
+            self._engine = create_store_engine(self.url)
+        return self._engine
+
+    def start(self) -> None:
+        """Migrate the store (every start; a no-op when it is current)."""
+        upgrade(self.engine)
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+
+    # -- credentials -------------------------------------------------------------
+
+    def cached_grant(self, secret: str) -> tuple[bool, apikeys.KeyGrant | None]:
+        """(hit, grant) from the cache only: no I/O, safe on the event loop."""
+        digest = key_digest(secret, self.pepper)
+        entry = self._cache.get(digest)
+        if entry is not None and self.clock() - entry[0] < self.auth.cache_seconds:
+            return True, entry[1]
+        return False, None
+
+    def fetch_grant(self, secret: str) -> apikeys.KeyGrant | None:
+        """Look the key up in the store (blocking) and cache the answer."""
+        digest = key_digest(secret, self.pepper)
+        grant = apikeys.fetch_grant(self.engine, digest)
+        with self._lock:
+            if len(self._cache) >= MAX_CACHED:
+                self._cache.clear()
+            self._cache[digest] = (self.clock(), grant)
+        return grant
+
+    def check_grant(self, grant: apikeys.KeyGrant | None) -> apikeys.KeyGrant:
+        if grant is None:
+            raise InvalidCredentialError("the API key is not valid")
+        reason = grant.refusal(self.clock())
+        if reason is not None:
+            raise InvalidCredentialError(
+                f"the API key is not valid ({reason})", reason=reason, key_prefix=grant.prefix
+            )
+        return grant
+
+    def needs_touch(self, grant: apikeys.KeyGrant) -> bool:
+        last = max(self._touched.get(grant.id, 0.0), grant.last_used_at or 0.0)
+        return self.clock() - last >= LAST_USED_EVERY
+
+    def touch(self, grant: apikeys.KeyGrant) -> None:
+        """Write the key's last use (blocking; at most once a minute per key and process)."""
+        now = self.clock()
+        self._touched[grant.id] = now
+        apikeys.touch_key(self.engine, grant.id, now)
+
+    def authenticate_sync(self, secret: str) -> ScopedAccess:
+        """Everything `middleware` does for a key, blocking (CLI, tests, benchmarks)."""
+        if not is_well_formed(secret):
+            raise InvalidCredentialError("the API key is malformed (wrong shape or checksum)")
+        hit, grant = self.cached_grant(secret)
+        if not hit:
+            grant = self.fetch_grant(secret)
+        checked = self.check_grant(grant)
+        if self.needs_touch(checked):
+            self.touch(checked)
+        return self.key_access(checked)
+
+    def forget(self, key_id: str | None = None) -> None:
+        """Drop cached grants (all, or one key's): revocation is at once in this process."""
+        with self._lock:
+            if key_id is None:
+                self._cache.clear()
+            else:
+                for digest, (_, grant) in list(self._cache.items()):
+                    if grant is not None and grant.id == key_id:
+                        del self._cache[digest]
+
+    # -- access ------------------------------------------------------------------
+
+    def _default_schema(self, source: str) -> str | None:
+        found = self._get_catalog().get_source(source)
+        return found.default_schema if found is not None else None
+
+    def key_access(self, grant: apikeys.KeyGrant) -> ScopedAccess:
+        principal = Principal("key", grant.owner_name, grant.owner_id, grant.id, grant.prefix)
+        return ScopedAccess(
+            principal, (grant.scopes, grant.role_scopes), self._default_schema, self.on_denied
+        )
+
+    def guest_access(self) -> ScopedAccess:
+        return ScopedAccess(GUEST, (self.guest_scopes,), self._default_schema, self.on_denied)
+
+    # -- audit -------------------------------------------------------------------
+
+    def record(
+        self,
+        action: str,
+        outcome: str,
+        *,
+        principal: Principal | None = None,
+        target: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """Append one audit entry (blocking). Failing to audit is logged, never shown."""
+        who = principal or current_principal()
+        info = dict(detail or {})
+        if who is not None and who.key_prefix:
+            info.setdefault("key", who.key_prefix)
+        try:
+            audit.append(
+                self.engine,
+                action=action,
+                outcome=outcome,
+                principal=who.name if who is not None else None,
+                request_id=current_request_id(),
+                target=target,
+                detail=info or None,
+                clock=self.clock,
+            )
+        except sa.exc.SQLAlchemyError:
+            log.exception("audit entry '%s' could not be written", action)
+
+    def on_denied(self, principal: Principal, scope: str, use: TableUse | None) -> None:
+        detail = {"scope": scope}
+        if use is not None:
+            detail.update(source=use.source, table=use.table, operation=use.operation)
+        self.record("access.denied", "denied", principal=principal, target=scope, detail=detail)
+
+    def on_write(self, statement: Insert | Update | Delete, table: Table, result: Result) -> None:
+        detail = write_detail(statement, table, result)
+        target = f"{detail['source']}.{detail['table']}"
+        self.record(f"data.{detail['operation']}", "ok", target=target, detail=detail)

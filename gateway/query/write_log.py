@@ -1,0 +1,39 @@
+"""Who hears about committed writes: the audit log installs an observer per request.
+
+The executor calls `observe_write` after a write commits, with the statement,
+the model table and the result; without an observer (auth disabled, code run
+outside a request) nothing happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Protocol
+
+from gateway.query.ir import Delete, Insert, Result, Update
+from schema_cache.model import Table
+
+
+class WriteObserver(Protocol):
+    def __call__(self, statement: Insert | Update | Delete, table: Table, result: Result) -> None:
+        """Record one committed write (never raise: the write has happened)."""
+
+
+_observer: ContextVar[WriteObserver | None] = ContextVar("fedgate_write_observer", default=None)
+
+
+def observe_write(statement: Insert | Update | Delete, table: Table, result: Result) -> None:
+    observer = _observer.get()
+    if observer is not None:
+        observer(statement, table, result)
+
+
+@contextmanager
+def write_observer(observer: WriteObserver) -> Iterator[None]:
+    token = _observer.set(observer)
+    try:
+        yield
+    finally:
+        _observer.reset(token)
