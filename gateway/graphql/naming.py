@@ -11,7 +11,7 @@ case collide on purpose: code generators write one file per type, and
 case-insensitive file systems would merge them.
 
 Tables are named in a fixed order (names that need no change first, then by
-name), so a name depends on the model only, never on introspection order.
+name, the default schema first), so a name depends on the model only, never on introspection order.
 """
 
 from __future__ import annotations
@@ -139,7 +139,18 @@ def build_names(catalog: Catalog) -> Names:
             if table.schema != source.default_schema:
                 parts.insert(1, table.schema)
             entries.append((source, table, "_".join(parts)))
-    entries.sort(key=lambda e: (sanitise(e[2]) != e[2], e[2].lower(), e[2]))
+    # Ties (same raw name) go to the default schema first, then by source, schema, table.
+    entries.sort(
+        key=lambda e: (
+            sanitise(e[2]) != e[2],
+            e[2].lower(),
+            e[2],
+            e[1].schema != e[0].default_schema,
+            e[0].name,
+            e[1].schema,
+            e[1].name,
+        )
+    )
     result: dict[tuple[str, str, str], TableNames] = {}
     for source, table, raw in entries:
         base = _free_base(sanitise(raw), taken)

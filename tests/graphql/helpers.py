@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from starlette.testclient import TestClient
+
+from config.settings import Settings
 
 
 def gql(
@@ -30,3 +33,12 @@ def data(client: TestClient, query: str, variables: dict[str, Any] | None = None
 
 def codes(result: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in result.get("errors", [])]
+
+
+def without_auth(settings: Settings) -> Settings:
+    """Auth off, as tests/rest does (auth has its own tests in tests/auth)."""
+    try:
+        from config.settings import AuthSettings  # lands with the auth work
+    except ImportError:  # a checkout without auth: nothing to turn off
+        return settings
+    return replace(settings, auth=AuthSettings(enabled=False))  # type: ignore[call-arg]
