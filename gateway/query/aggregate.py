@@ -17,14 +17,15 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from connectors.types import TypeFamily
-from gateway.query.access import TableUse, current_access
+from gateway.query.access import current_access
 from gateway.query.context import Bound, QueryContext
 from gateway.query.errors import MalformedRequestError
 from gateway.query.filters import core_column
-from gateway.query.ir import Filter, Junction, RelationshipFilter, Select, TableRef
+from gateway.query.ir import Select
 from gateway.query.render import renderer_for
 from gateway.query.select import order_clauses, where_clause
 from gateway.query.session import read_session
+from gateway.query.uses import table_uses
 from schema_cache.model import Catalog
 
 Function = Literal["count", "sum", "avg", "min", "max"]
@@ -49,38 +50,11 @@ class Aggregate:
     keys: tuple[tuple[Any, ...], ...] = ()  # the groups wanted (with group_by)
 
 
-def table_uses(ctx: QueryContext, select: Select, catalog: Catalog) -> list[TableUse]:
-    """Every table a read touches: its target, embeds and relationship filters."""
-    bound = ctx.bind(select.target, catalog=catalog)
-    uses = [TableUse(select.target.source, bound.table.name, "read", bound.table.schema)]
-    for embed in select.embeds:
-        uses += table_uses(ctx, embed.select, catalog)
-    uses += _filter_uses(ctx, bound, select.filter, catalog)
-    return uses
-
-
-def _filter_uses(
-    ctx: QueryContext, bound: Bound, node: Filter | None, catalog: Catalog
-) -> list[TableUse]:
-    if isinstance(node, Junction):
-        return [u for item in node.items for u in _filter_uses(ctx, bound, item, catalog)]
-    if not isinstance(node, RelationshipFilter):
-        return []
-    rel = bound.table.get_relationship(node.relationship)
-    if rel is None:
-        return []
-    target = ctx.bind(
-        TableRef(rel.target_source, rel.target_table, rel.target_schema or None), catalog=catalog
-    )
-    use = TableUse(rel.target_source, target.table.name, "read", target.table.schema)
-    return [use, *_filter_uses(ctx, target, node.filter, catalog)]
-
-
 def run_aggregate(
     ctx: QueryContext, aggregate: Aggregate, catalog: Catalog
 ) -> list[dict[str, Any]]:
     """One row per group (one row without `group_by`): group columns, then labelled values."""
-    current_access().require(table_uses(ctx, aggregate.rows, catalog))
+    current_access().require(table_uses(aggregate.rows, catalog))  # before any SQL
     bound = ctx.bind(aggregate.rows.target, catalog=catalog)
     statements = [compile_aggregate(ctx, bound, aggregate, None)]
     if aggregate.group_by:
