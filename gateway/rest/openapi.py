@@ -23,6 +23,7 @@ from gateway.rest.openapi_schemas import (
     problem_schema,
     row_schema,
 )
+from gateway.rest.profiles import profile_header, profile_names, served_schemas
 from schema_cache.model import Catalog, Relationship, Source, Table
 
 READ_ERRORS = (400, 401, 403, 404, 406, 422, 429, 503, 504)
@@ -42,8 +43,9 @@ def build_openapi(catalog: Catalog, *, server_url: str | None = None) -> dict[st
     schemas: dict[str, Schema] = {"Problem": problem_schema()}
     tags: list[Schema] = []
     for source in sorted(catalog.sources, key=lambda s: s.name):
+        schemas_served = served_schemas(catalog, source.name)
         for table in sorted(source.tables, key=source.path_name):
-            entry = _Entry(catalog, source, table, *names.claim(source, table))
+            entry = _Entry(catalog, source, table, *names.claim(source, table), schemas_served)
             tags.append({"name": entry.label, "description": entry.describe()})
             schemas[entry.schema] = row_schema(source, table)
             if table.kind == "table":
@@ -117,6 +119,7 @@ class _Entry:
     table: Table
     stem: str  # operationId suffix
     schema: str  # components.schemas name of the row
+    served: list[str]  # the source's schemas, for the profile headers
 
     @property
     def label(self) -> str:
@@ -146,6 +149,17 @@ class _Entry:
             "description": f"{text} Scope: {needed}.",
             "parameters": params,
         }
+
+    def profile(self, method: str) -> Schema:
+        """The optional profile header naming this table's schema (PostgREST clients send it)."""
+        header = profile_header(method)
+        names = profile_names(self.served, self.table.schema)
+        text = (
+            f"The table's schema, as PostgREST clients send it: "
+            f"{' or '.join(f'`{n}`' for n in names)} (another schema: 406)."
+        )
+        schema = {"type": "string", "enum": names}
+        return {"name": header, "in": "header", "description": text, "schema": schema}
 
     def embeds(self) -> str:
         items = [
@@ -184,12 +198,15 @@ _SHARED: dict[str, tuple[str, str, str]] = {  # key -> (name, in, description)
     "and": ("and", "query", "All of the conditions: `(a.gte.1,a.lte.9)`; `not.and` negates."),
     "onConflict": ("on_conflict", "query", "The unique columns an upsert matches: `col,col` "
                    "(default: the primary key)."),
+    "columns": ("columns", "query", "Insert only these keys of the body: `col,col`; other keys "
+                "are ignored, a missing one is null (its default with `Prefer: missing=default`)."),
     "range": ("Range", "header", "Rows `first-last`, 0-based and inclusive: `0-24`."),
     "preferCount": ("Prefer", "header", "`count=exact` adds the total to `Content-Range`."),
     "preferWrite": ("Prefer", "header", "`return=representation` returns the rows written; "
                     "`return=minimal` (the default) nothing."),
     "preferInsert": ("Prefer", "header", "`return=representation|minimal`; "
-                     "`resolution=merge-duplicates|ignore-duplicates` upserts on `on_conflict`."),
+                     "`resolution=merge-duplicates|ignore-duplicates` upserts on `on_conflict`; "
+                     "`missing=default` gives keys missing from `columns` their defaults."),
 }  # fmt: skip
 _PAGE: Schema = {"type": "integer", "minimum": 0}
 
@@ -250,14 +267,16 @@ def _collection_item(entry: _Entry) -> Schema:
     params = _param("select", "order", "limit", "offset", "preferCount", "range", "or", "and")
     text = _LIST + entry.embeds()
     get = entry.operation("list", "List rows of {}", text, params + entry.filters(), ("read",))
+    get["parameters"].append(entry.profile("GET"))
     get["responses"] = {
         "200": _response("The rows.", _rows(entry), *_HEADERS),
         "206": _response("Part of the rows.", _rows(entry), *_HEADERS),
-    } | error_refs(READ_ERRORS)
+    } | error_refs(tuple(sorted({*READ_ERRORS, 416})))
     if entry.table.kind != "table":
         return {"get": get}
-    params = _param("returning", "onConflict", "preferInsert")
+    params = _param("returning", "onConflict", "columns", "preferInsert")
     post = entry.operation("create", "Insert rows into {}", _INSERT, params, ("insert",))
+    post["parameters"].append(entry.profile("POST"))
     many = {"type": "array", "items": entry.ref(".insert")}
     post["requestBody"] = _body({"oneOf": [entry.ref(".insert"), many]})
     # No `content`: with `return=minimal` (the default) a 201 has no body and no media
@@ -278,6 +297,7 @@ def _collection_item(entry: _Entry) -> Schema:
     ):  # fmt: skip
         params = _param("returning", "preferWrite", "or", "and") + entry.filters()
         operation = entry.operation(verb, summary, f"{text} {_NEED_FILTER}", params, (verb,))
+        operation["parameters"].append(entry.profile(verb))
         if body is not None:
             operation["requestBody"] = _body(body)
         operation["responses"] = {
@@ -293,6 +313,7 @@ def _row_item(entry: _Entry) -> Schema:
     params = [pk_parameter(table), *_param("select")]
     text = f"404 when no row has this key.{entry.embeds()}"
     get = entry.operation("get", "Get one row of {} by primary key", text, params, ("read",))
+    get["parameters"].append(entry.profile("GET"))
     get["responses"] = {"200": _response("The row.", _one(entry))} | error_refs(READ_ERRORS)
     item = {"get": get}
     required = [c for c in insert_required(table) if c not in table.primary_key]
@@ -308,6 +329,7 @@ def _row_item(entry: _Entry) -> Schema:
     for method, verb, summary, text, body, errors, scopes in operations:
         params = [pk_parameter(table), *_param("returning", "preferWrite")]
         operation = entry.operation(verb, summary, text, params, scopes)
+        operation["parameters"].append(entry.profile(method))
         if body is not None:
             operation["requestBody"] = _body(body)
         written = _response("The row (`Prefer: return=representation`).", _one(entry))

@@ -295,12 +295,13 @@ ERRORS: dict[int, tuple[str, str]] = {
     409: ("Conflict", "A constraint was violated (it is named)."),
     413: ("ContentTooLarge", "The body is too large."),
     415: ("UnsupportedMediaType", "The body is not application/json."),
+    416: ("RangeNotSatisfiable", "With `Prefer: count=exact`: the offset is past the last row."),
     422: ("UnprocessableContent", "A value does not fit its column's type."),
     429: ("TooManyRequests", "Rate limited."),
     503: ("ServiceUnavailable", "The source is unavailable, or no schema is loaded yet."),
     504: ("GatewayTimeout", "The statement timed out."),
 }
-_ERROR_HEADERS = {401: "WWW-Authenticate", 503: "Retry-After"}
+_ERROR_HEADERS = {401: "WWW-Authenticate", 416: "Content-Range", 503: "Retry-After"}
 
 
 def error_responses() -> dict[str, Schema]:

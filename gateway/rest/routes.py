@@ -27,8 +27,17 @@ from gateway.query.ir import (
 )
 from gateway.rest import formats
 from gateway.rest.grammar import ParsedQuery, parse_query, parse_range_header
-from gateway.rest.plan import pk_filter, plan_filter_only, plan_returning, plan_select, split_pk
+from gateway.rest.paging import range_not_satisfiable
+from gateway.rest.plan import (
+    check_columns,
+    pk_filter,
+    plan_filter_only,
+    plan_returning,
+    plan_select,
+    split_pk,
+)
 from gateway.rest.prefer import Preferences, parse_prefer
+from gateway.rest.profiles import apply_profile, profile_header
 from gateway.runtime import Runtime
 from schema_cache.model import Catalog
 
@@ -55,7 +64,9 @@ def _table_ref(request: Request) -> TableRef:
 def _bind(request: Request, catalog: Catalog) -> Bound:
     if not catalog.is_ready:
         raise NotReadyError("No schema snapshot yet: introspection is running.")
-    return _context(request).bind(_table_ref(request), catalog=catalog)
+    header = profile_header(request.method)
+    ref = apply_profile(_table_ref(request), request.headers.get(header), header, catalog)
+    return _context(request).bind(ref, catalog=catalog)
 
 
 def _params(request: Request) -> list[tuple[str, str]]:
@@ -126,14 +137,16 @@ async def list_rows(request: Request) -> Response:
             True,
         )
     result = await anyio.to_thread.run_sync(run_select, _context(request), select, catalog)
+    if result.total is not None and select.offset > result.total and media != formats.OBJECT:
+        parameter = "offset" if "offset" in parsed.scope().parameters else "Range"
+        return range_not_satisfiable(select.offset, result.total, parameter)
     headers = _range_headers(select.offset, len(result.rows), result.total)
     if notes.clamped_from is not None:
         headers["Fedgate-Limit-Clamped"] = f"{notes.clamped_from}->{select.limit}"
     if prefer.applied:
         headers["Preference-Applied"] = ", ".join(prefer.applied)
-    status = (
-        206 if result.total is not None and len(result.rows) < result.total - select.offset else 200
-    )
+    # PostgREST: 206 whenever the page is not every row (an offset, or a limit below the total).
+    status = 206 if result.total is not None and len(result.rows) < result.total else 200
     return formats.rows_response(
         result.rows, media, _columns(select, bound), status=status, headers=headers
     )
@@ -156,6 +169,9 @@ async def create_rows(request: Request) -> Response:
     body = await _body(request)
     rows = tuple(body) if isinstance(body, list) else (body,)
     parsed = parse_query(_params(request))
+    if parsed.columns is not None:
+        check_columns(bound.table, parsed.columns, "columns")
+        rows = tuple(only_columns(row, parsed.columns, prefer.missing) for row in rows)
     on_conflict = None
     if prefer.resolution or parsed.on_conflict:
         columns = parsed.on_conflict or ()
@@ -167,6 +183,16 @@ async def create_rows(request: Request) -> Response:
     )
     result = await anyio.to_thread.run_sync(run_write, _context(request), insert, catalog)
     return _write_response(request, result.rows, result.affected, prefer, bound, 201, returning)
+
+
+def only_columns(row: Any, columns: tuple[str, ...], missing: str | None) -> Any:
+    """The `columns=` keys of a body row (others ignored), as PostgREST inserts them: a key
+    the row lacks is NULL, or the column's default with `Prefer: missing=default`."""
+    if not isinstance(row, dict):
+        return row  # refused when the row is typed
+    if missing == "default":
+        return {c: row[c] for c in columns if c in row}
+    return {c: row.get(c) for c in columns}
 
 
 def bound_ref(bound: Bound) -> TableRef:

@@ -137,7 +137,9 @@ def test_views_are_read_only(doc: dict[str, Any]) -> None:
 
 def test_composite_key_is_described_in_key_order(doc: dict[str, Any]) -> None:
     (pk,) = [
-        p for p in doc["paths"]["/rest/shop/order_lines/{pk}"]["get"]["parameters"] if "name" in p
+        p
+        for p in doc["paths"]["/rest/shop/order_lines/{pk}"]["get"]["parameters"]
+        if p.get("in") == "path"
     ]
     assert pk["in"] == "path"
     assert pk["required"] is True
@@ -267,7 +269,7 @@ def test_filters_and_shared_parameters(doc: dict[str, Any]) -> None:
     get = doc["paths"]["/rest/shop/customers"]["get"]
     refs = [p["$ref"].rsplit("/", 1)[1] for p in get["parameters"] if "$ref" in p]
     assert refs == ["select", "order", "limit", "offset", "preferCount", "range", "or", "and"]
-    filters = {p["name"]: p for p in get["parameters"] if "name" in p}
+    filters = {p["name"]: p for p in get["parameters"] if p.get("in") == "query"}
     assert list(filters) == ["id", "name", "email", "created_at", "vip"]
     assert "`id=eq.42`" in filters["id"]["description"]
     shared = doc["components"]["parameters"]
@@ -347,7 +349,11 @@ def test_schemas_names_and_enums_beyond_sqlite() -> None:
     assert props["state"] == {"type": ["string", "null"], "enum": ["new", "done", None]}
     assert props["tags"]["items"]["type"] == ["integer", "null"]
     get = doc["paths"]["/rest/wh/inventory.stock"]["get"]
-    assert [p["name"] for p in get["parameters"] if "name" in p] == ["sku", "state", "tags"]
+    assert [p["name"] for p in get["parameters"] if p.get("in") == "query"] == [
+        "sku",
+        "state",
+        "tags",
+    ]
     ids = [op["operationId"] for item in doc["paths"].values() for op in item.values()]
     assert len(ids) == len(set(ids))
     assert {"list_a_b_c", "list_a_b_c_2"} <= set(ids)
