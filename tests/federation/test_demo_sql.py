@@ -234,3 +234,12 @@ def test_the_row_cap_truncates(home):
     assert small["truncated"] is False
     assert csv_response.headers["x-truncated"] == "true"
     assert len(csv_response.text.splitlines()) == 8
+
+
+def test_the_example_in_the_docs_is_the_tested_query(client, home):
+    docs = (Path(__file__).parents[2] / "docs" / "federation.md").read_text(encoding="utf-8")
+    body = orjson.loads(docs.split("-d '", 1)[1].split("'\n", 1)[0])
+
+    assert " ".join(body["sql"].split()) == " ".join(REVENUE_PER_COUNTRY.split())
+    response = sql(client, body["sql"], body["params"])
+    assert response.json()["rows"] == expected_revenue(home, "cancelled")
