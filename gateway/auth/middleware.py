@@ -36,14 +36,23 @@ from gateway.query.access import access_scope
 from gateway.query.write_log import write_observer
 
 OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/docs"})
-OPEN_PREFIXES = ("/docs/static/",)
+OPEN_PREFIXES = ("/docs/static/", "/graphql/static/")
+PAGES = frozenset({"/graphql"})  # a GET without `query` is a page (GraphiQL), not data
 QUERY_CREDENTIALS = frozenset({"access_token", "api_key", "apikey", "api-key", "x-api-key"})
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 NOBODY = ScopedAccess(Principal("anonymous", "anonymous"), ((),), lambda _s: None)
 
 
-def is_open(path: str) -> bool:
-    return path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
+def is_open(scope: Scope) -> bool:
+    """Paths that serve no data: health, the index, the docs and GraphiQL pages and assets."""
+    path = scope["path"]
+    if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+        return True
+    return (
+        path in PAGES
+        and scope.get("method") == "GET"
+        and b"query=" not in scope.get("query_string", b"")
+    )
 
 
 def query_credential(query_string: bytes) -> str | None:
@@ -106,7 +115,7 @@ class AuthMiddleware:
         parameter = query_credential(scope.get("query_string", b""))
         if parameter is not None:
             raise CredentialInQueryError(parameter)
-        if is_open(scope["path"]):
+        if is_open(scope):
             return NOBODY
         secret = bearer_secret(headers)
         if secret is None:

@@ -56,6 +56,13 @@ def upgrade(engine: sa.Engine) -> str | None:
     return current_revision(engine)
 
 
+def head_revision() -> str | None:
+    """The newest migration shipped with this code."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def current_revision(engine: sa.Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 

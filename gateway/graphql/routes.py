@@ -14,11 +14,13 @@ from typing import Any
 
 import anyio
 import orjson
+from cachetools import LRUCache
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from gateway.auth.views import rights_key, visible_catalog
 from gateway.graphql import errors as gql_errors
 from gateway.graphql.engine import Request as GraphQLRequest
 from gateway.graphql.graphiql import STATIC_DIR, graphiql_page
@@ -47,6 +49,23 @@ def live_schema(request: Request) -> LiveSchema:
             runtime.cache.subscribe(live.on_refresh)
             state.graphql = live
     return live
+
+
+def principal_schema(request: Request) -> LiveSchema:
+    """The caller's schema: the shared one, or with auth on one per set of rights whose
+    schema has only the tables those rights may read (`gateway.auth.views`)."""
+    key = rights_key()
+    live = live_schema(request)
+    if key is None:
+        return live
+    views: LRUCache[object, LiveSchema] | None = getattr(request.app.state, "graphql_views", None)
+    if views is None:
+        views = request.app.state.graphql_views = LRUCache(maxsize=64)
+    with _create_lock:
+        view = views.get(key)
+        if view is None:
+            view = views[key] = live.like()
+    return view
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
@@ -104,7 +123,7 @@ async def _run(request: Request, query: Any, variables: Any, operation: Any) -> 
         return Response(
             orjson.dumps(body), 503, {"Retry-After": "5"}, media_type="application/json"
         )
-    engine = live_schema(request).engine(catalog)
+    engine = principal_schema(request).engine(visible_catalog(catalog))
     ctx: QueryContext = request.app.state.query_context
     graphql_request = GraphQLRequest(query, variables, operation)
     if request.method == "GET" and _is_mutation(engine, graphql_request):

@@ -47,6 +47,10 @@ class LiveSchema:
             self._catalog = catalog
             return engine
 
+    def like(self) -> LiveSchema:
+        """An empty LiveSchema with the same settings (one per principal's rights, see auth)."""
+        return LiveSchema(self._read_only, self._limits, self._max_limit)
+
     def on_refresh(self, catalog: Catalog, _changed: frozenset[str]) -> None:
         """Schema-cache listener: build the new schema now, not on the next request."""
         self.engine(catalog)
