@@ -206,7 +206,8 @@ def output_names(
         if isinstance(source, exp.Alias):
             name = source.alias
         elif _GENERATED_ALIAS.fullmatch(projection.alias_or_name):
-            name = (source or projection.unalias()).sql("duckdb")
+            # as DuckDB names it: `sum(l_quantity)`, functions in lower case
+            name = (source or projection.unalias()).sql("duckdb", normalize_functions="lower")
         else:
             name = true_case.get(projection.alias_or_name, projection.alias_or_name)
         names.append(name)

@@ -22,6 +22,7 @@ WINDOW_OVER_5M_ROWS = (
     "a.occurred_at, b.id) AS rn FROM analytics.web_events a, analytics.web_events b "
     "WHERE a.id <= 1000) t"
 )
+WINDOW_OVER_10M_ROWS = WINDOW_OVER_5M_ROWS.replace("a.id <= 1000", "a.id <= 2000")
 SORT_OF_5M_ROWS = (
     "SELECT count(*) AS n FROM (SELECT a.page || b.page || a.occurred_at AS k, b.id "
     "FROM analytics.web_events a, analytics.web_events b WHERE a.id <= 1000 "
@@ -36,16 +37,17 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_a_statement_over_the_timeout_is_stopped_with_504(home):
-    with sql_client(demo_with(home, statement_timeout_ms=300)) as client:
+    with sql_client(demo_with(home, statement_timeout_ms=1000)) as client:
+        assert client.post("/sql", json={"sql": SMALL}).status_code == 200  # warm: attached
         started = time.perf_counter()
-        response = client.post("/sql", json={"sql": WINDOW_OVER_5M_ROWS})
+        response = client.post("/sql", json={"sql": WINDOW_OVER_10M_ROWS})
         elapsed = time.perf_counter() - started
         after = client.post("/sql", json={"sql": SMALL})
 
     assert response.status_code == 504
     assert response.json()["code"] == "statement_timeout"
-    assert elapsed < 3  # interrupted, not run to the end (~5 s here)
-    assert after.json()["rows"] == [[1500]]
+    assert elapsed < 6  # interrupted, not run to the end (~10 s on an idle machine)
+    assert after.json()["rows"] == [[1500]], after.text
 
 
 @pytest.mark.slow
@@ -90,9 +92,9 @@ def test_cancelling_interrupts_a_running_statement(home):
     started = time.perf_counter()
     try:
         with pytest.raises(CancelledError):
-            service.run(WINDOW_OVER_5M_ROWS, [], token)
+            service.run(WINDOW_OVER_10M_ROWS, [], token)
         elapsed = time.perf_counter() - started
-        assert elapsed < 3
+        assert elapsed < 6  # ~10 s when left to run
         assert service.run(SMALL, [], CancelToken()).table.to_pylist() == [{"n": 1500}]
     finally:
         service.close()

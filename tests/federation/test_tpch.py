@@ -1,0 +1,163 @@
+"""TPC-H at scale factor 0.01 split over PostgreSQL (lineitem, orders), MariaDB (customer,
+nation, region, supplier) and SQLite (part, partsupp): all 22 queries through /sql, with
+table names qualified by source, give the official answers (DuckDB's `tpch_answers()`)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import sqlalchemy as sa
+import sqlglot
+from sqlglot import exp
+from starlette.testclient import TestClient
+
+from config.settings import SchemaCacheSettings, Settings, SourceSettings
+from gateway.federation.duckdb_ext import OFFLINE_CONFIG, load_extension
+from tests.federation.helpers import sql_client, without_auth
+from tests.live import mariadb_databases, postgresql_database
+
+pytestmark = [pytest.mark.postgresql, pytest.mark.mariadb]
+PLACEMENT = {
+    "lineitem": "pg",
+    "orders": "pg",
+    "customer": "maria",
+    "nation": "maria",
+    "region": "maria",
+    "supplier": "maria",
+    "part": "lite",
+    "partsupp": "lite",
+}
+
+
+def tpch_connection() -> duckdb.DuckDBPyConnection:
+    spec = importlib.util.find_spec("duckdb_extension_tpch")
+    assert spec is not None
+    assert spec.submodule_search_locations
+    path = (
+        Path(spec.submodule_search_locations[0])
+        / "extensions"
+        / f"v{duckdb.__version__}"
+        / "tpch.duckdb_extension"
+    )
+    con = duckdb.connect(config=dict(OFFLINE_CONFIG))
+    con.execute(f"LOAD '{path}'")
+    con.execute("CALL dbgen(sf=0.01)")
+    return con
+
+
+def load_sources(con: duckdb.DuckDBPyConnection, pg_url: str, maria_url: str, lite: Path) -> None:
+    """Copy each table to its source through DuckDB's scanners (SQLite tables are created
+    first with their declared types: DuckDB's SQLite writer would declare decimals VARCHAR)."""
+    for extension in ("postgres_scanner", "mysql_scanner", "sqlite_scanner"):
+        load_extension(con, extension)
+    pg, maria = sa.make_url(pg_url), sa.make_url(maria_url)
+    con.execute(f"ATTACH 'host=127.0.0.1 port={pg.port or 5432} dbname={pg.database} "
+                f"user={pg.username}' AS pg (TYPE postgres)")  # fmt: skip
+    con.execute(f"ATTACH 'host=127.0.0.1 port={maria.port or 3306} database={maria.database} "
+                f"user={maria.username}' AS my (TYPE mysql)")  # fmt: skip
+    with sqlite3.connect(lite) as conn:
+        for table in (t for t, source in PLACEMENT.items() if source == "lite"):
+            columns = con.execute(f"DESCRIBE main.{table}").fetchall()
+            conn.execute(f"CREATE TABLE {table} ({', '.join(f'{c[0]} {c[1]}' for c in columns)})")
+    conn.close()
+    con.execute(f"ATTACH '{lite}' AS lite (TYPE sqlite)")
+    for table, source in PLACEMENT.items():
+        if source == "lite":
+            con.execute(f"INSERT INTO lite.main.{table} SELECT * FROM main.{table}")
+            continue
+        target = "pg.public" if source == "pg" else f"my.{maria.database}"
+        con.execute(f"CREATE TABLE {target}.{table} AS SELECT * FROM main.{table}")
+    for alias in ("pg", "my", "lite"):
+        con.execute(f"DETACH {alias}")
+
+
+def qualified(query: str) -> str:
+    """The official query text with every TPC-H table named `source.table`."""
+    tree = sqlglot.parse_one(query, read="duckdb")
+    ctes = {cte.alias_or_name for cte in tree.find_all(exp.CTE)}
+    for table in tree.find_all(exp.Table):
+        if table.name in PLACEMENT and not table.db and table.name not in ctes:
+            table.set("db", exp.to_identifier(PLACEMENT[table.name]))
+    return tree.sql("duckdb")
+
+
+def matches(got: Any, expected: str) -> bool:
+    if got is None:
+        return expected == ""
+    if isinstance(got, (int, float)) or _is_number(got):
+        return abs(float(got) - float(expected)) <= max(0.01, 1e-9 * abs(float(expected)))
+    return str(got) == expected
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def tpch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TestClient, list[Any]]]:
+    tmp = tmp_path_factory.mktemp("tpch")
+    con = tpch_connection()
+    queries = con.execute("SELECT query_nr, query FROM tpch_queries() ORDER BY 1").fetchall()
+    answers = dict(
+        con.execute("SELECT query_nr, answer FROM tpch_answers() WHERE scale_factor = 0.01")
+        .fetchall()
+    )  # fmt: skip
+    cases = [(nr, qualified(query), answers[nr]) for nr, query in queries]
+    with postgresql_database() as pg_url, mariadb_databases() as (maria_url, _names):
+        load_sources(con, pg_url, maria_url, tmp / "lite.sqlite")
+        con.close()
+        settings = Settings(
+            sources=(
+                SourceSettings("pg", pg_url),
+                SourceSettings("maria", maria_url),
+                SourceSettings("lite", f"sqlite:///{tmp / 'lite.sqlite'}"),
+            ),
+            schema_cache=SchemaCacheSettings(snapshot_path=str(tmp / "snapshot.json")),
+        )
+        with sql_client(without_auth(settings)) as client:
+            yield client, cases
+            client.app_state.sql_service.close()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("number", range(1, 23))
+def test_tpch_query_gives_the_official_answer(tpch, number):
+    client, cases = tpch
+    _nr, statement, answer = cases[number - 1]
+
+    response = client.post("/sql", json={"sql": statement})
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    header, *lines = answer.removesuffix("\n").split("\n")  # Q17: one NULL row, '\n\n'
+    names = [c["name"] for c in body["columns"]]
+    # An unaliased aggregate is named as DuckDB names it (`sum(l_quantity)`, answer: `sum`).
+    assert all(
+        n == h or n.startswith(f"{h}(") for n, h in zip(names, header.split("|"), strict=True)
+    )
+    expected = [line.split("|") for line in lines]
+    assert len(body["rows"]) == len(expected)
+    for got_row, expected_row in zip(body["rows"], expected, strict=True):
+        assert all(matches(g, e) for g, e in zip(got_row, expected_row, strict=True)), (
+            got_row,
+            expected_row,
+        )
+
+
+def test_q6_fetches_only_the_rows_matching_its_filter_from_postgresql(tpch):
+    client, cases = tpch
+    plan = client.post("/sql?explain=true", json={"sql": cases[5][1]}).json()
+
+    assert plan["kind"] == "pushdown"  # one server source: the aggregate runs in PostgreSQL
+    assert plan["source"] == "pg"
+    assert "SUM(" in plan["sql"].upper()
+    assert "WHERE" in plan["sql"]
