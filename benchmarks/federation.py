@@ -9,7 +9,8 @@ function it calls, decimals conformed to numeric(12,2)), interleaved round by ro
 - postgres_scanner: DuckDB's postgres extension over the ATTACHed database -> Arrow
 - connectorx: MariaDB -> Arrow (one partition), conformed to the catalog's types
 - driver: SQLAlchemy -> Arrow batches (the generic fallback), on both servers
-- sqlite_scanner / duckdb_attach: the embedded files through DuckDB
+- sqlite_scanner: the SQLite file ATTACHed to DuckDB; duckdb_native: the DuckDB file through
+  the connector's own connection
 - baseline: the same SELECT through the bare DB-API driver (psycopg / PyMySQL fetchall)
 
 Prints the median rows/s per route and its ratio to the driver baseline of its database.
@@ -177,7 +178,7 @@ def route_runners(
         "mariadb mysql_scanner -> Arrow": scanner("maria", "mysql_scanner"),
         "mariadb driver (SQLAlchemy -> Arrow)": fetched("maria", "driver"),
         "sqlite sqlite_scanner -> Arrow": scanner("lite", "sqlite_scanner"),
-        "duckdb attach -> Arrow": scanner("duck", "duckdb_attach"),
+        "duckdb native -> Arrow": fetched("duck", "duckdb_native"),
     }
 
 

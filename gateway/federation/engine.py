@@ -68,7 +68,7 @@ class DuckEngine:
         dialect = binding.source.dialect
         database = self._file(binding.name.source)
         if dialect == "duckdb":
-            return "duckdb_attach" if database else "driver"
+            return "duckdb_native" if database else "driver"
         if dialect in CONNECTORX_DIALECTS and has_connectorx():
             return "connectorx"  # ~2.7x DuckDB's mysql scanner (docs/federation.md)
         extension = EXTENSION_BY_DIALECT.get(dialect)

@@ -16,6 +16,7 @@ from connectors.errors import SourceUnavailableError
 from gateway.federation.arrow_fetch import fetch_arrow
 from gateway.federation.cancel import CancelledError, CancelToken
 from gateway.federation.cx_fetch import fetch_connectorx
+from gateway.federation.duckdb_fetch import fetch_duckdb_native
 from gateway.federation.engine import DuckEngine, Session, uses_attachment
 from gateway.federation.errors import SqlInvalidError, SqlOutOfMemoryError, SqlTimeoutError
 from gateway.federation.limits import FederationLimits
@@ -225,6 +226,8 @@ def _fetch_driver(
     connector = engine.connectors[fragment.binding.name.source]
     if fragment.route == "connectorx":
         return fetch_connectorx(connector, sql, fragment.columns, token)
+    if fragment.route == "duckdb_native":
+        return fetch_duckdb_native(connector, sql, binds, fragment.columns, token)
     return fetch_arrow(
         engine.connectors[fragment.binding.name.source],
         sql,

@@ -13,7 +13,7 @@ from dataclasses import replace
 from sqlglot import exp
 
 from gateway.federation.allowlist import pushable_filter_nodes
-from gateway.federation.plan import FETCH_ROUTES, BindJoin, Fragment, Route
+from gateway.federation.plan import TRANSPILED_ROUTES, BindJoin, Fragment, Route
 from gateway.federation.resolve import SYNTHETIC_CATALOG, Binding
 from gateway.federation.sqlgen import sqlglot_dialect
 from schema_cache.model import Column
@@ -97,7 +97,7 @@ def _is_pushable(condition: exp.Expr, fragment: Fragment) -> bool:
     for column in condition.find_all(exp.Column):
         if column.table != fragment.alias or fragment.binding.get_column(column.name) is None:
             return False
-    if fragment.route not in FETCH_ROUTES:
+    if fragment.route not in TRANSPILED_ROUTES:
         return True  # DuckDB runs whatever its scanner does not push
     allowed = pushable_filter_nodes(sqlglot_dialect(fragment.binding.source.dialect))
     return all(_node_allowed(node, allowed) for node in condition.walk())

@@ -14,12 +14,20 @@ from gateway.federation.sqlgen import identifier, render_duckdb, render_escaped,
 from schema_cache.model import Column
 
 Route = Literal[
-    "postgres_scanner", "mysql_scanner", "sqlite_scanner", "duckdb_attach", "connectorx", "driver"
+    "postgres_scanner",
+    "mysql_scanner",
+    "sqlite_scanner",
+    "duckdb_attach",
+    "duckdb_native",
+    "connectorx",
+    "driver",
 ]
 SCANNER_ROUTES = ("postgres_scanner", "mysql_scanner", "sqlite_scanner", "duckdb_attach")
 """Routes that read through a catalog ATTACHed to DuckDB (fragments written in DuckDB SQL)."""
-FETCH_ROUTES = ("connectorx", "driver")
+FETCH_ROUTES = ("duckdb_native", "connectorx", "driver")
 """Routes that fetch Arrow tables in the source's dialect before DuckDB sees them."""
+TRANSPILED_ROUTES = ("connectorx", "driver")
+"""Routes whose SQL sqlglot transpiles to another dialect: filters from the allow-list only."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +119,8 @@ class Fragment:
         or SQL with the values escaped by the source's own driver (connectorx takes no binds)."""
         tree = self.build(attached, limit=limit)
         if attached:
+            return render_duckdb(tree, values)
+        if self.route == "duckdb_native":
             return render_duckdb(tree, values)
         if self.route == "connectorx":
             return render_escaped(tree, self.binding.source.dialect, values), None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
+import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from decimal import Decimal
@@ -98,7 +99,7 @@ def test_the_plan_pushes_filters_and_projections_to_each_source(client):
         '"customer_id", "o"."status" AS "status" FROM "shop"."main"."orders" AS "o" '
         'WHERE "o"."status" <> $1'
     )
-    assert by_alias["r"]["route"] == "duckdb_attach"
+    assert by_alias["r"]["route"] == "duckdb_native"
     assert "name" not in by_alias["c"]["sql"]  # only the columns the query reads
     assert "__frag_" in plan["residual"]
     assert "GROUP BY" in plan["residual"]
@@ -243,3 +244,33 @@ def test_the_example_in_the_docs_is_the_tested_query(client, home):
     assert " ".join(body["sql"].split()) == " ".join(REVENUE_PER_COUNTRY.split())
     response = sql(client, body["sql"], body["params"])
     assert response.json()["rows"] == expected_revenue(home, "cancelled")
+
+
+def test_rest_and_sql_read_the_duckdb_source_at_the_same_time(client):
+    """The DuckDB file is read through the connector's own connection, never opened a second
+    time with another lock mode."""
+    failures: list[int] = []
+
+    def rest() -> None:
+        for _ in range(15):
+            response = client.get("/rest/analytics/daily_sales", params={"limit": "1"})
+            if response.status_code != 200:
+                failures.append(response.status_code)
+
+    def federated() -> None:
+        for _ in range(15):
+            response = sql(
+                client,
+                "SELECT count(*) AS n FROM analytics.daily_sales d "
+                "JOIN shop.customers c ON c.country = d.country",
+            )
+            if response.status_code != 200:
+                failures.append(response.status_code)
+
+    threads = [threading.Thread(target=rest), threading.Thread(target=federated)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert failures == []

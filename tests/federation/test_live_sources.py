@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from config.settings import SchemaCacheSettings, Settings, SourceSettings
+from gateway.federation.cancel import CancelToken
 from tests.federation.helpers import sql_client, without_auth
 from tests.live import mariadb_databases, postgresql_database
 
@@ -154,7 +155,7 @@ def test_each_source_gets_its_own_filters_and_only_the_columns_it_needs(client):
         "WHERE c.segment = 'retail'"
     )
     assert fragments["lite"]["route"] == "sqlite_scanner"
-    assert fragments["duck"]["route"] == "duckdb_attach"
+    assert fragments["duck"]["route"] == "duckdb_native"
     assert "ordered_at" not in fragments["pg"]["sql"]
     assert "name" not in fragments["maria"]["sql"]
 
@@ -208,3 +209,29 @@ def test_a_hostile_value_is_escaped_for_mariadb(client):
 
     assert response.status_code == 200
     assert response.json()["rows"] == []
+
+
+def test_a_small_filtered_side_sends_its_keys_to_the_other_source(client, data):
+    """Bind join: the few Japanese wholesale customers are read first from MariaDB, and
+    PostgreSQL is asked only for their orders (`customer_id IN (...)`, bound values)."""
+    service = client.app_state.sql_service  # type: ignore[attr-defined]
+    statement = (
+        "SELECT c.id, count(*) AS n FROM pg.orders o JOIN maria.customers c "
+        "ON c.id = o.customer_id WHERE c.country = 'JP' AND c.segment = 'wholesale' "
+        "GROUP BY c.id ORDER BY c.id"
+    )
+
+    result = service.run(statement, [], CancelToken())
+
+    keys = sorted(c[0] for c in data["customers"] if c[2] == "JP" and c[3] == "wholesale")
+    (bind_join,) = result.trace["bind_joins"]
+    assert bind_join == {"small": "c", "big": "o", "column": "customer_id", "keys": len(keys)}
+    pg_sql = next(s for s in result.trace["fragments"].values() if '"orders"' in s)
+    assert f'"o"."customer_id" IN ({", ".join(f"${i}" for i in range(1, len(keys) + 1))})' in (
+        pg_sql
+    )
+    counts: dict[int, int] = defaultdict(int)
+    for _id, customer_id, *_rest in data["orders"]:
+        if customer_id in keys:
+            counts[customer_id] += 1
+    assert result.table.to_pylist() == [{"id": k, "n": counts[k]} for k in keys if counts[k]]
