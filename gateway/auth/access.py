@@ -16,6 +16,7 @@ from gateway.query.access import TableUse
 
 DefaultSchema = Callable[[str], str | None]
 DenialHook = Callable[["Principal", str, TableUse | None], None]
+MEMO_SIZE = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +52,7 @@ class ScopedAccess:
         self._sets = tuple(ScopeSet(g) for g in grants)
         self._default_schema = default_schema
         self._on_denied = on_denied
+        self._memo: dict[tuple[TableUse, str | None], bool] = {}
 
     @property
     def cache_key(self) -> tuple[tuple[str, ...], ...]:
@@ -59,7 +61,13 @@ class ScopedAccess:
 
     def may(self, use: TableUse) -> bool:
         default = self._default_schema(use.source)
-        return all(s.allows(use, default) for s in self._sets)
+        key = (use, default)
+        answer = self._memo.get(key)
+        if answer is None:  # the access lives as long as its cached key: remember answers
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            answer = self._memo[key] = all(s.allows(use, default) for s in self._sets)
+        return answer
 
     def has_scope(self, scope: str) -> bool:
         return all(s.has(scope) for s in self._sets)

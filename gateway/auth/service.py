@@ -62,7 +62,9 @@ class AuthService:
         except ScopeSyntaxError as exc:
             raise ConfigError(str(exc), file=settings.file, path="auth.guest.scopes") from None
         self._engine: sa.Engine | None = None
+        self._guest: ScopedAccess | None = None
         self._cache: dict[str, tuple[float, apikeys.KeyGrant | None]] = {}
+        self._accesses: dict[str, tuple[apikeys.KeyGrant, ScopedAccess]] = {}
         self._touched: dict[str, float] = {}
         self._lock = threading.Lock()
         limits = self.auth.rate_limits
@@ -141,6 +143,7 @@ class AuthService:
     def forget(self, key_id: str | None = None) -> None:
         """Drop cached grants (all, or one key's): revocation is at once in this process."""
         with self._lock:
+            self._accesses.clear()
             if key_id is None:
                 self._cache.clear()
             else:
@@ -155,13 +158,25 @@ class AuthService:
         return found.default_schema if found is not None else None
 
     def key_access(self, grant: apikeys.KeyGrant) -> ScopedAccess:
+        """The Access of a checked grant; built once per looked-up grant (it parses scopes)."""
+        known = self._accesses.get(grant.digest)
+        if known is not None and known[0] is grant:
+            return known[1]
         principal = Principal("key", grant.owner_name, grant.owner_id, grant.id, grant.prefix)
-        return ScopedAccess(
+        access = ScopedAccess(
             principal, (grant.scopes, grant.role_scopes), self._default_schema, self.on_denied
         )
+        if len(self._accesses) >= MAX_CACHED:
+            self._accesses.clear()
+        self._accesses[grant.digest] = (grant, access)
+        return access
 
     def guest_access(self) -> ScopedAccess:
-        return ScopedAccess(GUEST, (self.guest_scopes,), self._default_schema, self.on_denied)
+        if self._guest is None:
+            self._guest = ScopedAccess(
+                GUEST, (self.guest_scopes,), self._default_schema, self.on_denied
+            )
+        return self._guest
 
     # -- audit -------------------------------------------------------------------
 

@@ -241,3 +241,20 @@ def test_a_graphql_mutation_needs_the_write_scope(gw: Gateway) -> None:
     errors = response.json()["errors"]
     assert errors[0]["extensions"]["code"] == "forbidden", errors
     assert "shop.customers:delete" in errors[0]["message"]
+
+
+@pytest.mark.parametrize(
+    ("scopes", "sql", "status"),
+    [
+        (["sql", "shop.customers:read"], "SELECT count(*) AS n FROM shop.customers", 200),
+        (["shop.customers:read"], "SELECT count(*) AS n FROM shop.customers", 403),
+        (["sql", "shop.customers:read"], "SELECT count(*) AS n FROM shop.orders", 403),
+        (["sql", "*:read"], "SELECT count(*) AS n FROM shop.orders", 200),
+    ],
+)
+def test_sql_needs_the_sql_scope_and_read_on_each_table(
+    gw: Gateway, scopes: list[str], sql: str, status: int
+) -> None:
+    key = gw.new_key(*scopes)
+    response = gw.client.post("/sql", headers={"X-API-Key": key}, json={"sql": sql})
+    assert response.status_code == status, response.text

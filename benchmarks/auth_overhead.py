@@ -1,0 +1,121 @@
+"""Auth overhead: the same REST read with an API key against the same read with auth disabled.
+
+Generates the demo shop (SQLite), starts two `fedgate serve` processes on
+loopback ports over the same database file: one with auth on (a bootstrapped
+admin key, default `cache_seconds: 2`, rate limits off so the limiter does not
+throttle the client) and one with `auth.enabled: false`. Then, in many short
+rounds alternating which goes first (so load from other processes hits both
+alike), a sequential keep-alive client sends the same GET to each and counts
+requests per second. Prints the medians and the ratio auth/no-auth (goal >= 0.95).
+
+    .venv/bin/python -m benchmarks.auth_overhead [--rounds 60] [--requests 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from benchmarks.rest_latency import free_port, start_fedgate
+from config.loader import load_settings
+from gateway.auth.bootstrap import bootstrap_admin
+from gateway.auth.service import AuthService
+from gateway.demo import ensure_demo
+
+PATH = "/rest/shop/customers?select=id,name,email&order=id&limit=20"
+CONFIG = """\
+schema_cache: {{snapshot_path: {snapshot}, ttl_seconds: 0}}
+sources:
+  - {{name: shop, url: "sqlite:///{database}"}}
+auth:
+  enabled: {enabled}
+  store_url: "sqlite:///{store}"
+  rate_limits: {{requests_per_second: 0, failed_auth_per_minute: 0}}
+"""
+
+
+def write_config(folder: Path, name: str, *, enabled: bool, database: Path) -> Path:
+    path = folder / f"{name}.yaml"
+    text = CONFIG.format(
+        snapshot=folder / f"{name}.json",
+        database=database,
+        enabled=str(enabled).lower(),
+        store=folder / "meta.sqlite",
+    )
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def throughput(client: httpx.Client, url: str, headers: dict[str, str], n: int) -> float:
+    started = time.perf_counter()
+    for _ in range(n):
+        response = client.get(url, headers=headers)
+        if response.status_code != 200:
+            raise SystemExit(f"{url}: {response.status_code} {response.text[:200]}")
+    return n / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--verbose", action="store_true", help="print every round")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        ensure_demo(folder / "demo")
+        database = folder / "demo" / "shop.sqlite"
+        on = write_config(folder, "auth_on", enabled=True, database=database)
+        off = write_config(folder, "auth_off", enabled=False, database=database)
+        created = bootstrap_admin(AuthService(load_settings(str(on))))
+        assert created is not None
+        ports = {"auth on (API key)": free_port(), "auth off": free_port()}
+        headers = {
+            "auth on (API key)": {"Authorization": f"Bearer {created.key}"},
+            "auth off": {},
+        }
+        processes = [
+            start_fedgate(on, ports["auth on (API key)"]),
+            start_fedgate(off, ports["auth off"]),
+        ]
+        results: dict[str, list[float]] = {name: [] for name in ports}
+        try:
+            with httpx.Client(timeout=10) as client:
+                for name, port in ports.items():  # warm up both
+                    throughput(client, f"http://127.0.0.1:{port}{PATH}", headers[name], 200)
+                for round_ in range(args.rounds):
+                    order = list(ports) if round_ % 2 == 0 else list(reversed(ports))
+                    for name in order:
+                        url = f"http://127.0.0.1:{ports[name]}{PATH}"
+                        results[name].append(throughput(client, url, headers[name], args.requests))
+                    if args.verbose:
+                        shown = ", ".join(f"{n} {results[n][-1]:.0f} req/s" for n in ports)
+                        print(f"round {round_ + 1}: {shown}")
+        finally:
+            for process in processes:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    ratios = [a / b for a, b in zip(results["auth on (API key)"], results["auth off"], strict=True)]
+    print(f"\n{platform.python_version()}, {os.cpu_count()} CPUs, GET {PATH}")
+    print(f"{args.rounds} rounds x {args.requests} sequential keep-alive requests per gateway")
+    for name, value in medians.items():
+        print(f"  {name:<18} median {value:8.0f} req/s")
+    print(f"  ratio of medians   {medians['auth on (API key)'] / medians['auth off']:.3f}")
+    print(f"  median of per-round ratios {statistics.median(ratios):.3f}")
+
+
+if __name__ == "__main__":
+    main()
