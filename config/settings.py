@@ -14,6 +14,8 @@ class SourceSettings:
         schemas: schemas to introspect; empty means the source's default schema.
         include: glob patterns of table names to serve (empty: all).
         exclude: glob patterns of table names to hide; wins over include.
+        graphql_prefix: prefix of this source's GraphQL names; None: `{name}_`; `""`: none,
+            so the tables' own names are the root fields, as in Hasura's default source.
     """
 
     name: str
@@ -26,6 +28,7 @@ class SourceSettings:
     statement_timeout_ms: int = 30_000
     max_page_size: int = 1_000
     connect_timeout_s: int = 10
+    graphql_prefix: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -307,6 +307,41 @@ def _check_sources(sources: tuple[SourceSettings, ...], context: _Context) -> No
             )
         first_index[source.name] = index
         validate_url(source.url, child_path(path, "url"), context.file)
+    _check_graphql_prefixes(sources, context)
+
+
+# A GraphQL name's start (or empty); `__` starts GraphQL's own names.
+GRAPHQL_PREFIX = re.compile(r"(?!__)[A-Za-z_][A-Za-z0-9_]{0,62}|")
+
+
+def graphql_prefix(source: SourceSettings) -> str:
+    """The prefix of a source's GraphQL names: `graphql_prefix`, or `{name}_`."""
+    return f"{source.name}_" if source.graphql_prefix is None else source.graphql_prefix
+
+
+def _check_graphql_prefixes(sources: tuple[SourceSettings, ...], context: _Context) -> None:
+    """Each prefix is a GraphQL name start, and no two sources share one (ignoring case)."""
+    first_index: dict[str, int] = {}
+    for index, source in enumerate(sources):
+        path = child_path(child_path("sources", index), "graphql_prefix")
+        if source.graphql_prefix is not None and not GRAPHQL_PREFIX.fullmatch(
+            source.graphql_prefix
+        ):
+            shown = context.quote(source.graphql_prefix, path)
+            raise context.error(
+                f"expected \"\" or letters, digits and '_', not starting with a digit "
+                f"or '__', at most 63 characters; got {shown}",
+                path,
+            )
+        prefix = graphql_prefix(source).lower()
+        if prefix in first_index:
+            other = first_index[prefix]
+            raise context.error(
+                f"GraphQL prefix {graphql_prefix(source)!r} is also the prefix of "
+                f"sources[{other}] ({sources[other].name}): their names would collide",
+                path,
+            )
+        first_index[prefix] = index
 
 
 def _check_relationships(settings: Settings, context: _Context) -> None:

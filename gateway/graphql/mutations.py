@@ -101,6 +101,8 @@ def _returning(
     ref = ir.TableRef(types.model.source.name, types.model.table.name, types.model.table.schema)
     select = ir.Select(ref, tuple(fields), tuple(embeds))
     by_read = bool(embeds)
+    if by_read:  # the read adds hidden primary-key fields: lay the rows out to drop them
+        level = dataclasses.replace(level, shaped=True)
     if by_read and not types.model.table.primary_key:
         raise MalformedRequestError(
             f"'{path}.returning' selects relationships of '{types.model.table.name}', "

@@ -1,7 +1,9 @@
 """GraphQL names for the model: stable, valid and collision-free (DESIGN §5).
 
-A table's base name is `{source}_{table}`, or `{source}_{schema}_{table}`
-outside the source's default schema. Every character outside `[A-Za-z0-9_]`
+A table's base name is `{prefix}{table}`, or `{prefix}{schema}_{table}`
+outside the source's default schema; the prefix is `{source}_` unless the
+source's `graphql_prefix` setting names another (`""`: none, as Hasura names
+its default source). Every character outside `[A-Za-z0-9_]`
 becomes `_`, a leading digit gets a `_` prefix and leading underscores shrink
 to one (`__` starts GraphQL's own names). Every name a table generates (root
 fields and types) is checked against one namespace of names compared without
@@ -17,7 +19,7 @@ name, the default schema first), so a name depends on the model only, never on i
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from schema_cache.model import Catalog, Source, Table
@@ -130,15 +132,17 @@ class Names:
         return self.tables.get((source, schema, table))
 
 
-def build_names(catalog: Catalog) -> Names:
+def build_names(catalog: Catalog, prefixes: Mapping[str, str] | None = None) -> Names:
+    """Every table's names; `prefixes` maps a source to its prefix (absent: `{source}_`)."""
     taken = set(RESERVED)
     entries: list[tuple[Source, Table, str]] = []
     for source in catalog.sources:
+        prefix = (prefixes or {}).get(source.name, f"{source.name}_")
         for table in source.tables:
-            parts = [source.name, table.name]
+            parts = [table.name]
             if table.schema != source.default_schema:
-                parts.insert(1, table.schema)
-            entries.append((source, table, "_".join(parts)))
+                parts.insert(0, table.schema)
+            entries.append((source, table, prefix + "_".join(parts)))
     # Ties (same raw name) go to the default schema first, then by source, schema, table.
     entries.sort(
         key=lambda e: (

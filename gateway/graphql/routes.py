@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from config.validate import graphql_prefix
 from gateway.auth.views import rights_key, visible_catalog
 from gateway.graphql import errors as gql_errors
 from gateway.graphql.engine import Request as GraphQLRequest
@@ -45,7 +46,10 @@ def live_schema(request: Request) -> LiveSchema:
             settings = runtime.settings
             read_only = frozenset(s.name for s in settings.sources if s.read_only)
             pages = {s.name: s.max_page_size for s in settings.sources}
-            live = LiveSchema(read_only, max_limit=lambda source: pages.get(source, 1_000))
+            prefixes = {s.name: graphql_prefix(s) for s in settings.sources}
+            live = LiveSchema(
+                read_only, max_limit=lambda source: pages.get(source, 1_000), prefixes=prefixes
+            )
             runtime.cache.subscribe(live.on_refresh)
             state.graphql = live
     return live

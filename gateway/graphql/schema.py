@@ -10,6 +10,7 @@ and executor (for introspection) are used unchanged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -67,8 +68,13 @@ def catalog_version(catalog: Catalog) -> str:
     return "|".join(f"{s.name}={s.version}" for s in catalog.sources)
 
 
-def build_bundle(catalog: Catalog, read_only: frozenset[str] = frozenset()) -> Bundle:
-    names = build_names(catalog)
+def build_bundle(
+    catalog: Catalog,
+    read_only: frozenset[str] = frozenset(),
+    prefixes: Mapping[str, str] | None = None,
+) -> Bundle:
+    """The schema of `catalog`; `prefixes`: per source, the prefix of its names (`naming`)."""
+    names = build_names(catalog, prefixes)
     models: dict[tuple[str, str, str], TableTypes] = {}
 
     def lookup(rel: Relationship) -> TableTypes | None:

@@ -9,7 +9,7 @@ most once per catalog version.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from gateway.graphql.engine import Engine
 from gateway.graphql.limits import Limits
@@ -23,8 +23,10 @@ class LiveSchema:
         read_only: frozenset[str] = frozenset(),
         limits: Limits | None = None,
         max_limit: Callable[[str], int] | None = None,
+        prefixes: Mapping[str, str] | None = None,
     ) -> None:
         self._read_only = read_only
+        self._prefixes = dict(prefixes or {})
         self._limits = limits or Limits()
         self._max_limit = max_limit
         self._engine: Engine | None = None
@@ -41,7 +43,7 @@ class LiveSchema:
         with self._lock:
             engine = self._engine
             if engine is None or engine.bundle.version != catalog_version(catalog):
-                bundle = build_bundle(catalog, self._read_only)
+                bundle = build_bundle(catalog, self._read_only, self._prefixes)
                 engine = Engine(bundle, self._limits, self._max_limit)
                 self._engine = engine  # the swap: one reference, replaced whole
             self._catalog = catalog
@@ -49,7 +51,7 @@ class LiveSchema:
 
     def like(self) -> LiveSchema:
         """An empty LiveSchema with the same settings (one per principal's rights, see auth)."""
-        return LiveSchema(self._read_only, self._limits, self._max_limit)
+        return LiveSchema(self._read_only, self._limits, self._max_limit, self._prefixes)
 
     def on_refresh(self, catalog: Catalog, _changed: frozenset[str]) -> None:
         """Schema-cache listener: build the new schema now, not on the next request."""
