@@ -112,6 +112,28 @@ class RateLimitSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OAuthSettings:
+    """The OAuth 2.0 / OpenID Connect authorization server (see docs/oauth.md).
+
+    Args:
+        issuer: the issuer URL, exactly as clients see it; None: `server.public_url`,
+            else `http://{server.host}:{server.port}`.
+        code_seconds: lifetime of an authorization code (at most 10 minutes).
+        refresh_token_days: absolute lifetime of a refresh-token family.
+        password_grant: allow the `password` grant at all (still only for first-party
+            clients that list it); off by default (RFC 9700 §2.4).
+        signing_key_overlap_hours: how long a rotated-out signing key stays in the JWKS.
+    """
+
+    enabled: bool = True
+    issuer: str | None = None
+    code_seconds: int = 60
+    refresh_token_days: int = 30
+    password_grant: bool = False
+    signing_key_overlap_hours: int = 168
+
+
+@dataclass(frozen=True, slots=True)
 class AuthSettings:
     """Who may call the gateway: the metadata store, API keys, guest access, limits.
 
@@ -135,6 +157,7 @@ class AuthSettings:
     cache_seconds: int = 2
     guest: GuestSettings = field(default_factory=GuestSettings)
     rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
+    oauth: OAuthSettings = field(default_factory=OAuthSettings)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,12 +14,14 @@ import typing
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, fields, is_dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from config.errors import ConfigError
 from config.interpolate import child_path
 from config.settings import (
-    FederationSettings,
     AuthSettings,
+    FederationSettings,
+    OAuthSettings,
     RateLimitSettings,
     RelationshipSettings,
     SchemaCacheSettings,
@@ -57,6 +59,9 @@ INT_RANGES: Mapping[tuple[type, str], tuple[int, int]] = {
     (RateLimitSettings, "burst"): (1, 10_000_000),
     (RateLimitSettings, "failed_auth_per_minute"): (0, 1_000_000),
     (RateLimitSettings, "failed_auth_burst"): (1, 1_000_000),
+    (OAuthSettings, "code_seconds"): (1, 600),
+    (OAuthSettings, "refresh_token_days"): (1, 365),
+    (OAuthSettings, "signing_key_overlap_hours"): (1, 8_760),
 }
 # Schemes the metadata store (users, keys, audit log) runs on.
 STORE_URL_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
@@ -233,6 +238,7 @@ def _check_server(server: ServerSettings, context: _Context) -> None:
 
 
 def _check_auth(auth: AuthSettings, context: _Context) -> None:
+    _check_issuer(auth.oauth.issuer, context)
     if auth.key_expiry_days > auth.key_max_expiry_days:
         raise context.error(
             f"must not exceed auth.key_max_expiry_days ({auth.key_max_expiry_days}), "
@@ -265,6 +271,21 @@ def _check_auth(auth: AuthSettings, context: _Context) -> None:
             raise context.error(
                 "an in-memory database would lose every key at restart; name a file", path
             )
+
+
+def _check_issuer(issuer: str | None, context: _Context) -> None:
+    """An issuer is compared as a plain string by every client: no query, fragment or userinfo."""
+    if issuer is None:
+        return
+    path = "auth.oauth.issuer"
+    parts = urlsplit(issuer)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        shown = context.quote(issuer, path)
+        raise context.error(f"expected an https:// URL, got {shown}", path)
+    if parts.query or parts.fragment or "@" in parts.netloc or issuer.endswith("/"):
+        raise context.error(
+            "an issuer has no query, fragment, userinfo or trailing slash (RFC 8414 §2)", path
+        )
 
 
 FEDERATION_ENGINES = ("duckdb", "trino")

@@ -30,6 +30,8 @@ from gateway.auth.errors import (
     RateLimitedError,
 )
 from gateway.auth.keys import KEY_PATTERN, is_well_formed
+from gateway.auth.oauth.resource import TokenAuthenticator
+from gateway.auth.oauth.tokens import looks_like_jwt
 from gateway.auth.service import AuthService
 from gateway.errors import problem_from_error
 from gateway.query.access import access_scope
@@ -37,6 +39,9 @@ from gateway.query.write_log import write_observer
 
 OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/docs"})
 OPEN_PREFIXES = ("/docs/static/", "/graphql/static/")
+# The authorization server authenticates its own callers (client auth, login, bearer at
+# /oauth/userinfo); a credential in the query string is still refused there.
+OAUTH_PREFIXES = ("/oauth/", "/.well-known/")
 PAGES = frozenset({"/graphql"})  # a GET without `query` is a page (GraphiQL), not data
 QUERY_CREDENTIALS = frozenset({"access_token", "api_key", "apikey", "api-key", "x-api-key"})
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
@@ -46,7 +51,7 @@ NOBODY = ScopedAccess(Principal("anonymous", "anonymous"), ((),), lambda _s: Non
 def is_open(scope: Scope) -> bool:
     """Paths that serve no data: health, the index, the docs and GraphiQL pages and assets."""
     path = scope["path"]
-    if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+    if path in OPEN_PATHS or path.startswith(OPEN_PREFIXES) or path.startswith(OAUTH_PREFIXES):
         return True
     return (
         path in PAGES
@@ -87,9 +92,12 @@ def bearer_secret(headers: Headers) -> str | None:
 
 
 class AuthMiddleware:
-    def __init__(self, app: ASGIApp, service: AuthService) -> None:
+    def __init__(
+        self, app: ASGIApp, service: AuthService, tokens: TokenAuthenticator | None = None
+    ) -> None:
         self.app = app
         self.service = service
+        self.tokens = tokens  # OAuth access tokens (JWTs); None: API keys only
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -122,7 +130,23 @@ class AuthMiddleware:
             if self.service.auth.guest.enabled:
                 return self._limited(self.service.guest_access(), f"ip:{_client(scope)}")
             raise MissingCredentialError()
+        if self.tokens is not None and looks_like_jwt(secret):
+            return await self._token_access(self.tokens, secret, _client(scope))
         return await self._key_access(secret, _client(scope))
+
+    async def _token_access(
+        self, tokens: TokenAuthenticator, secret: str, client: str
+    ) -> ScopedAccess:
+        """An OAuth access token: checked by `gateway.auth.oauth.resource`, never as a key."""
+        wait = self.service.ip_limiter.retry_after(client)
+        if wait:
+            raise RateLimitedError("too many failed authentications from this address", wait)
+        try:
+            grant = await anyio.to_thread.run_sync(tokens.grant, secret)
+        except InvalidCredentialError:
+            self.service.ip_limiter.take(client)
+            raise
+        return self._limited(tokens.access(grant), f"token:{grant.principal.key_id}")
 
     async def _key_access(self, secret: str, client: str) -> ScopedAccess:
         service = self.service

@@ -1,0 +1,376 @@
+"""The authorization server of one gateway process: Authlib's core wired to the metadata store.
+
+`OAuthServer` holds the issuer, the signing keys and the Authlib server, and
+implements the storage callbacks the grants and endpoints call (all blocking:
+they run in worker threads). Every issue, reuse and revocation is audited;
+tokens and secrets never reach the audit log (only client ids, jtis, scopes).
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from authlib.oauth2.rfc6749 import AuthorizationServer
+from authlib.oauth2.rfc6749.errors import InvalidGrantError
+
+from config.settings import OAuthSettings, Settings
+from gateway.auth.access import Principal
+from gateway.auth.oauth import clients, opaque, records, tokens
+from gateway.auth.oauth.adapter import form_request
+from gateway.auth.oauth.clients import Client
+from gateway.auth.oauth.grants import (
+    AuthorizationCode,
+    ClientCredentials,
+    OpenIDConnect,
+    Password,
+    RefreshToken,
+    S256Only,
+)
+from gateway.auth.oauth.introspection import Introspection, Revocation
+from gateway.auth.oauth.policy import OIDC_SCOPES, covered
+from gateway.auth.oauth.resource import TokenAuthenticator
+from gateway.auth.oauth.signing import KeyRing
+from gateway.auth.service import AuthService
+from gateway.auth.tables import users
+from gateway.auth.users import authenticate_password, role_scopes
+
+DAY = 86_400.0
+ID_TOKEN_SECONDS = 300
+
+
+@dataclass(frozen=True, slots=True)
+class EndUser:
+    id: str
+    name: str
+    auth_time: float | None = None
+
+    def get_user_id(self) -> str:
+        return self.id
+
+
+def issuer_of(settings: Settings) -> str:
+    """`auth.oauth.issuer`, else `server.public_url`, else the listening address."""
+    if settings.auth.oauth.issuer:
+        return settings.auth.oauth.issuer
+    if settings.server.public_url:
+        return settings.server.public_url.rstrip("/")
+    return f"http://{settings.server.host}:{settings.server.port}"
+
+
+class AuthlibServer(AuthorizationServer):
+    """Authlib's server with fedgate's callbacks; responses stay `(status, body, headers)`."""
+
+    def __init__(self, fedgate: OAuthServer) -> None:
+        super().__init__()
+        self.fedgate = fedgate
+
+    def query_client(self, client_id: str) -> Client | None:
+        return self.fedgate.query_client(client_id)
+
+    def save_token(self, token: dict[str, Any], request: Any) -> None:
+        self.fedgate.save_token(token, request)
+
+    def validate_requested_scope(self, scope: str | None) -> None:
+        pass  # the grants check scopes against the client (grants.checked_scope)
+
+    def create_oauth2_request(self, request: Any) -> Any:
+        return request  # endpoints build `adapter.ParsedRequest` themselves
+
+    def create_json_request(self, request: Any) -> Any:
+        return request
+
+    def handle_response(self, status: int, body: Any, headers: Any) -> tuple[int, Any, list[Any]]:
+        return status, body, list(headers)
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class OAuthServer:
+    def __init__(self, settings: Settings, service: AuthService) -> None:
+        self.service = service
+        self.settings: OAuthSettings = settings.auth.oauth
+        self.issuer = issuer_of(settings)
+        self.audience = self.issuer  # the gateway is the one resource server
+        self.ring = KeyRing(lambda: service.engine, lambda: service.clock())
+        core = AuthlibServer(self)
+        core.register_token_generator("default", self.generate_token)
+        core.register_grant(AuthorizationCode, [S256Only(required=True), OpenIDConnect()])
+        core.register_grant(RefreshToken)
+        core.register_grant(ClientCredentials)
+        core.register_grant(Password)
+        core.register_endpoint(Introspection)
+        core.register_endpoint(Revocation)
+        self.core = core
+        self.resource = TokenAuthenticator(self)
+
+    def forget_tokens(self) -> None:
+        """Drop cached token checks: a revocation is seen at once in this process."""
+        self.resource.clear()
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self.service.engine
+
+    def now(self) -> float:
+        return self.service.clock()
+
+    def audit(self, action: str, outcome: str, client_id: str | None, **detail: Any) -> None:
+        who = Principal("client", f"client:{client_id}") if client_id else None
+        self.service.record(action, outcome, principal=who, target=client_id, detail=detail)
+
+    # -- clients and users -------------------------------------------------------------
+
+    def query_client(self, client_id: str) -> Client | None:
+        if not isinstance(client_id, str) or len(client_id) > 40:
+            return None
+        with self.engine.connect() as conn:
+            client = clients.fetch_client(conn, client_id, self.service.pepper)
+        return client if client is not None and client.status == "active" else None
+
+    def end_user(self, user_id: str, auth_time: float | None = None) -> EndUser | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(users).where(users.c.id == user_id)).first()
+        if row is None or not row.active:
+            return None
+        return EndUser(row.id, row.name, auth_time)
+
+    def password_user(self, username: str, password: str) -> EndUser:
+        user = authenticate_password(self.engine, username, password)
+        if user is None:
+            self.audit("oauth.password", "denied", None, user=username[:120])
+            raise InvalidGrantError("wrong user name or password")
+        return EndUser(user.id, user.name, self.now())
+
+    def held_scope(self, user_id: str, wanted: tuple[str, ...]) -> tuple[str, ...]:
+        """`wanted` cut to what the user holds through roles now (OIDC scopes are kept)."""
+        with self.engine.connect() as conn:
+            held = role_scopes(conn, user_id)
+        return tuple(s for s in wanted if s in OIDC_SCOPES or covered(s, held))
+
+    def wants_refresh(self, grant: Any, scope: tuple[str, ...]) -> bool:
+        """Only with `offline_access` granted and refresh allowed for the client (OIDC §11)."""
+        return "offline_access" in scope and bool(
+            grant.request.client.check_grant_type("refresh_token")
+        )
+
+    # -- codes -------------------------------------------------------------------------
+
+    def save_code(self, code: str, request: Any) -> None:
+        now = self.now()
+        data = request.payload.data
+        wanted = tuple(request.scope.split()) if request.scope else ()
+        record = records.CodeRecord(
+            digest=opaque.digest(code, self.service.pepper),
+            client_id=request.client.id,
+            user_id=request.user.id,
+            redirect_uri=request.payload.redirect_uri or request.client.get_default_redirect_uri(),
+            scope=" ".join(self.held_scope(request.user.id, wanted)),
+            nonce=data.get("nonce"),
+            code_challenge=data["code_challenge"],
+            code_challenge_method=data["code_challenge_method"],
+            auth_time=request.user.auth_time or now,
+            grant_id=uuid.uuid4().hex,
+            expires_at=now + self.settings.code_seconds,
+            used_at=None,
+        )
+        with self.engine.begin() as conn:
+            records.save_code(conn, record, now)
+        self.audit(
+            "oauth.code.issue", "ok", record.client_id, user=record.user_id, scope=record.scope
+        )
+
+    def find_code(self, code: str, client: Client) -> records.CodeRecord | None:
+        if not opaque.is_well_formed(code, opaque.CODE):
+            return None
+        with self.engine.connect() as conn:
+            record = records.find_code(conn, opaque.digest(code, self.service.pepper))
+        if record is None or record.client_id != client.id:
+            return None
+        if record.used_at is not None:
+            self._code_reused(record)
+            return None
+        return record if record.expires_at > self.now() else None
+
+    def consume_code(self, record: records.CodeRecord) -> None:
+        with self.engine.begin() as conn:
+            won = records.consume_code(conn, record.digest, self.now())
+        if not won:
+            self._code_reused(record)
+            raise InvalidGrantError("the code was already used")
+
+    def _code_reused(self, record: records.CodeRecord) -> None:
+        with self.engine.begin() as conn:
+            revoked = records.revoke_grant(conn, record.grant_id, self.now())
+        self.forget_tokens()
+        self.audit(
+            "oauth.code.reuse", "denied", record.client_id, grant=record.grant_id, revoked=revoked
+        )
+
+    # -- refresh tokens ------------------------------------------------------------------
+
+    def find_refresh(self, value: str) -> records.RefreshRecord | None:
+        if not isinstance(value, str) or not opaque.is_well_formed(value, opaque.REFRESH_TOKEN):
+            return None
+        with self.engine.connect() as conn:
+            record = records.find_refresh(conn, opaque.digest(value, self.service.pepper))
+        if record is None or record.revoked_at is not None:
+            return None
+        if record.used_at is not None:
+            self._refresh_reused(record)
+            return None
+        return record if record.expires_at > self.now() else None
+
+    def consume_refresh(self, record: records.RefreshRecord) -> None:
+        with self.engine.begin() as conn:
+            won = records.consume_refresh(conn, record.id, self.now())
+        if not won:
+            self._refresh_reused(record)
+            raise InvalidGrantError("the refresh token was already used")
+
+    def _refresh_reused(self, record: records.RefreshRecord) -> None:
+        with self.engine.begin() as conn:
+            revoked = records.revoke_grant(conn, record.grant_id, self.now())
+        self.forget_tokens()
+        self.audit(
+            "oauth.refresh.reuse",
+            "denied",
+            record.client_id,
+            family=record.grant_id,
+            revoked=revoked,
+        )
+
+    # -- tokens --------------------------------------------------------------------------
+
+    def generate_token(
+        self,
+        grant_type: str,
+        client: Client,
+        user: EndUser | None = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
+    ) -> dict[str, Any]:
+        lifetime = client.token_lifetime
+        minted = tokens.mint_access_token(
+            self.ring,
+            issuer=self.issuer,
+            audience=self.audience,
+            client_id=client.id,
+            subject=user.id if user is not None else client.id,
+            scope=scope or "",
+            lifetime=lifetime,
+            now=self.now(),
+        )
+        token: dict[str, Any] = {"token_type": "Bearer", "access_token": minted.token}
+        if lifetime > 0:
+            token["expires_in"] = lifetime
+        token["scope"] = scope or ""
+        if include_refresh_token and user is not None and grant_type != "client_credentials":
+            token["refresh_token"] = opaque.mint(opaque.REFRESH_TOKEN)
+        return token
+
+    def save_token(self, token: dict[str, Any], request: Any) -> None:
+        claims = _claims(token["access_token"])
+        client: Client = request.client
+        user: EndUser | None = request.user
+        now = self.now()
+        grant_type = request.payload.grant_type or "activation"
+        parent: records.RefreshRecord | None = request.refresh_token
+        code: records.CodeRecord | None = request.authorization_code
+        if parent is not None:
+            grant_id: str | None = parent.grant_id
+        elif code is not None:
+            grant_id = code.grant_id
+        else:
+            grant_id = uuid.uuid4().hex if user is not None else None
+        secret_id = client.secret[0] if client.secret else None
+        with self.engine.begin() as conn:
+            records.save_access(
+                conn,
+                jti=claims["jti"],
+                client_id=client.id,
+                user_id=user.id if user else None,
+                grant_id=grant_id,
+                secret_id=secret_id,
+                scope=token["scope"],
+                issued_at=float(claims["iat"]),
+                expires_at=None if "expires_in" not in token else float(claims["exp"]),
+            )
+            if "refresh_token" in token and user is not None and grant_id is not None:
+                expires = (
+                    parent.expires_at if parent else now + self.settings.refresh_token_days * DAY
+                )
+                records.save_refresh(
+                    conn,
+                    digest=opaque.digest(token["refresh_token"], self.service.pepper),
+                    grant_id=grant_id,
+                    parent_id=parent.id if parent else None,
+                    client_id=client.id,
+                    user_id=user.id,
+                    scope=token["scope"],
+                    secret_id=secret_id,
+                    now=now,
+                    expires_at=expires,
+                )
+        self.audit(
+            "oauth.token.issue",
+            "ok",
+            client.id,
+            grant_type=grant_type,
+            jti=claims["jti"],
+            sub=claims["sub"],
+            scope=token["scope"],
+            refresh="refresh_token" in token,
+            never_expires="expires_in" not in token,
+        )
+
+    def id_token(self, token: dict[str, Any], request: Any) -> str:
+        now = int(self.now())
+        user: EndUser = request.user
+        code: records.CodeRecord | None = request.authorization_code
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "sub": user.id,
+            "aud": request.client.id,
+            "azp": request.client.id,
+            "iat": now,
+            "exp": now + ID_TOKEN_SECONDS,
+            "auth_time": int(code.auth_time if code else (user.auth_time or now)),
+            "at_hash": _half_hash(token["access_token"]),
+        }
+        if code is not None and code.nonce:
+            claims["nonce"] = code.nonce
+        if "profile" in token["scope"].split():
+            claims["preferred_username"] = user.name
+        return tokens.mint_id_token(self.ring, claims)
+
+    def mint_for_client(self, client: Client) -> dict[str, Any]:
+        """A client_credentials token outside a request (activation shows the first one)."""
+        request: Any = form_request("POST", self.issuer, {}, [("grant_type", "activation")])
+        request.client = client
+        scope = " ".join(client.resource_scopes)
+        token = self.generate_token("client_credentials", client, None, scope, None, False)
+        self.save_token(token, request)
+        return token
+
+
+def _claims(token: str) -> dict[str, Any]:
+    """The claims of a token this process just minted (no verification needed)."""
+    segment = token.split(".")[1]
+    claims: dict[str, Any] = orjson.loads(
+        base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    )
+    return claims
+
+
+def _half_hash(value: str) -> str:
+    import hashlib
+
+    digest = hashlib.sha256(value.encode("ascii")).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode("ascii")

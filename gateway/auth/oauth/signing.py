@@ -1,0 +1,151 @@
+"""Signing keys (ES256, P-256) kept in the metadata store, rotatable, published as a JWKS.
+
+One key signs at a time. Rotating creates a new key that signs from then on;
+the old key stops signing but stays in the JWKS (and keeps verifying) for the
+overlap, so tokens it signed stay valid and relying parties that cached the old
+JWKS find the new key on their next fetch. The private halves are stored in the
+metadata store: protect it like the keys themselves (file mode 0600 on SQLite).
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+from joserfc.jwk import ECKey
+
+from gateway.auth.oauth.tables import signing_keys
+
+ALG = "ES256"
+REFRESH_SECONDS = 60.0  # how often a process re-reads the keys (rotation by another process)
+MISS_RELOAD_SECONDS = 5.0  # an unknown kid reloads at most this often (no DoS by made-up kids)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    kid: str
+    alg: str
+    created_at: float
+    retired_at: float | None
+    expires_at: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kid": self.kid,
+            "alg": self.alg,
+            "created_at": self.created_at,
+            "retired_at": self.retired_at,
+            "expires_at": self.expires_at,
+            "signing": self.retired_at is None,
+        }
+
+
+def _new_key(now: float) -> tuple[str, ECKey]:
+    kid = uuid.uuid4().hex
+    key = ECKey.generate_key(
+        "P-256", parameters={"kid": kid, "alg": ALG, "use": "sig"}, private=True
+    )
+    return kid, key
+
+
+def _insert(conn: sa.Connection, kid: str, key: ECKey, now: float) -> None:
+    conn.execute(
+        signing_keys.insert().values(
+            kid=kid,
+            alg=ALG,
+            private_jwk=orjson.dumps(key.as_dict(private=True)).decode(),
+            created_at=now,
+        )
+    )
+
+
+def rotate(engine: sa.Engine, now: float, overlap_seconds: float) -> str:
+    """A new signing key; the current one retires and leaves the JWKS after the overlap."""
+    kid, key = _new_key(now)
+    with engine.begin() as conn:
+        conn.execute(
+            signing_keys.update()
+            .where(signing_keys.c.retired_at.is_(None))
+            .values(retired_at=now, expires_at=now + overlap_seconds)
+        )
+        _insert(conn, kid, key, now)
+    return kid
+
+
+def list_keys(engine: sa.Engine) -> list[KeyInfo]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                signing_keys.c.kid,
+                signing_keys.c.alg,
+                signing_keys.c.created_at,
+                signing_keys.c.retired_at,
+                signing_keys.c.expires_at,
+            ).order_by(signing_keys.c.created_at)
+        ).all()
+    return [KeyInfo(r.kid, r.alg, r.created_at, r.retired_at, r.expires_at) for r in rows]
+
+
+class KeyRing:
+    """This process's view of the signing keys (a cache with one owner; `clear()` drops it)."""
+
+    def __init__(self, engine: Callable[[], sa.Engine], clock: Callable[[], float]) -> None:
+        self._engine = engine
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._keys: dict[str, ECKey] = {}
+        self._signing: str | None = None
+        self._loaded_at = float("-inf")
+        self._missed_at = float("-inf")
+
+    def clear(self) -> None:
+        with self._lock:
+            self._loaded_at = float("-inf")
+
+    def _load(self) -> None:
+        now = self._clock()
+        with self._engine().begin() as conn:
+            rows = conn.execute(
+                sa.select(signing_keys).where(
+                    sa.or_(signing_keys.c.expires_at.is_(None), signing_keys.c.expires_at > now)
+                )
+            ).all()
+            if not any(r.retired_at is None for r in rows):
+                kid, key = _new_key(now)  # first start: make the first key
+                _insert(conn, kid, key, now)
+                rows = conn.execute(sa.select(signing_keys).where(signing_keys.c.kid == kid)).all()
+        keys = {r.kid: ECKey.import_key(orjson.loads(r.private_jwk)) for r in rows}
+        signing = max((r for r in rows if r.retired_at is None), key=lambda r: r.created_at).kid
+        self._keys, self._signing, self._loaded_at = keys, signing, now
+
+    def _fresh(self) -> None:
+        if self._clock() - self._loaded_at >= REFRESH_SECONDS:
+            with self._lock:
+                if self._clock() - self._loaded_at >= REFRESH_SECONDS:
+                    self._load()
+
+    def signing_key(self) -> ECKey:
+        self._fresh()
+        assert self._signing is not None
+        return self._keys[self._signing]
+
+    def verify_key(self, kid: str) -> ECKey | None:
+        """The key with this kid, if it is in the JWKS now (blocking: may read the store)."""
+        self._fresh()
+        key = self._keys.get(kid)
+        now = self._clock()
+        if key is None and now - self._missed_at >= MISS_RELOAD_SECONDS:
+            with self._lock:
+                self._missed_at = now
+                self._load()
+            key = self._keys.get(kid)
+        return key
+
+    def jwks(self) -> dict[str, Any]:
+        self._fresh()
+        return {"keys": [k.as_dict(private=False) for k in self._keys.values()]}
