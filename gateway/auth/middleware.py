@@ -44,6 +44,7 @@ OPEN_PREFIXES = ("/docs/static/", "/graphql/static/")
 OAUTH_PREFIXES = ("/oauth/", "/.well-known/")
 PAGES = frozenset({"/graphql"})  # a GET without `query` is a page (GraphiQL), not data
 QUERY_CREDENTIALS = frozenset({"access_token", "api_key", "apikey", "api-key", "x-api-key"})
+_QUERY_CREDENTIAL_BYTES = tuple(n.encode() for n in QUERY_CREDENTIALS)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 NOBODY = ScopedAccess(Principal("anonymous", "anonymous"), ((),), lambda _s: None)
 
@@ -62,6 +63,13 @@ def is_open(scope: Scope) -> bool:
 
 def query_credential(query_string: bytes) -> str | None:
     """The name of a query parameter that carries a credential, if any."""
+    lowered = query_string.lower()
+    if (
+        b"%" not in lowered
+        and b"fgk_" not in lowered
+        and not any(name in lowered for name in _QUERY_CREDENTIAL_BYTES)
+    ):
+        return None  # the common case, without parsing: nothing that could be a credential
     for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
         if (
             name.lower() in QUERY_CREDENTIALS
