@@ -116,7 +116,7 @@ def _run_federated(
         for fragment in fragments.values():
             alias = session.aliases.get(fragment.binding.name.source)
             trace["fragments"][fragment.key] = fragment.render(values, alias)[0]
-        residual = _inline(plan.residual, fragments, session, materialized)
+        residual = inline_fragments(plan.residual, fragments, session, materialized)
         sql, params = render_duckdb(residual, values)
         trace["residual"] = sql
         cursor = session.cursor.execute(sql, params)
@@ -240,7 +240,7 @@ def _fetch_driver(
     )
 
 
-def _inline(
+def inline_fragments(
     residual: exp.Query, fragments: dict[str, Fragment], session: Session, materialized: set[str]
 ) -> exp.Query:
     """Replace each scanner fragment's table by its SELECT over the attached catalog."""
