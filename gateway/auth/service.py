@@ -214,7 +214,16 @@ class AuthService:
             detail.update(source=use.source, table=use.table, operation=use.operation)
         self.record("access.denied", "denied", principal=principal, target=scope, detail=detail)
 
-    def on_write(self, statement: Insert | Update | Delete, table: Table, result: Result) -> None:
-        detail = write_detail(statement, table, result)
+    def on_write(
+        self,
+        statement: Insert | Update | Delete,
+        table: Table,
+        result: Result | None,
+        error: str | None = None,
+    ) -> None:
+        detail = write_detail(statement, table, result or Result())
+        if error is not None:
+            detail.update(rows=0, error=error)
         target = f"{detail['source']}.{detail['table']}"
-        self.record(f"data.{detail['operation']}", "ok", target=target, detail=detail)
+        outcome = "ok" if error is None else "failed"
+        self.record(f"data.{detail['operation']}", outcome, target=target, detail=detail)

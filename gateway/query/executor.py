@@ -43,7 +43,9 @@ def run_write(ctx: QueryContext, statement: Insert | Update | Delete, catalog: C
                 else:
                     affected, rows = run_delete(ctx, conn, bound, statement)
         except sa.exc.SQLAlchemyError as exc:
-            raise wrap_execution_error(exc, connector.name, connector.dialect) from exc
+            error = wrap_execution_error(exc, connector.name, connector.dialect)
+            observe_write(statement, bound.table, None, error.code)  # audited as failed
+            raise error from exc
     result = Result(rows=rows, affected=affected)
     observe_write(statement, bound.table, result)  # the audit log, when auth is on
     return result

@@ -1,7 +1,8 @@
 """Who hears about committed writes: the audit log installs an observer per request.
 
 The executor calls `observe_write` after a write commits, with the statement,
-the model table and the result; without an observer (auth disabled, code run
+the model table and the result, or after the database refused it, with the
+error's code; without an observer (auth disabled, code run
 outside a request) nothing happens.
 """
 
@@ -17,17 +18,28 @@ from schema_cache.model import Table
 
 
 class WriteObserver(Protocol):
-    def __call__(self, statement: Insert | Update | Delete, table: Table, result: Result) -> None:
-        """Record one committed write (never raise: the write has happened)."""
+    def __call__(
+        self,
+        statement: Insert | Update | Delete,
+        table: Table,
+        result: Result | None,
+        error: str | None = None,
+    ) -> None:
+        """Record one write: committed (`result`), or rolled back with the error's code."""
 
 
 _observer: ContextVar[WriteObserver | None] = ContextVar("fedgate_write_observer", default=None)
 
 
-def observe_write(statement: Insert | Update | Delete, table: Table, result: Result) -> None:
+def observe_write(
+    statement: Insert | Update | Delete,
+    table: Table,
+    result: Result | None,
+    error: str | None = None,
+) -> None:
     observer = _observer.get()
     if observer is not None:
-        observer(statement, table, result)
+        observer(statement, table, result, error)
 
 
 @contextmanager

@@ -149,3 +149,25 @@ def test_fedgate_audit_verify_exits_1_after_tampering(
         conn.execute(audit_log.update().where(audit_log.c.seq == 1).values(principal="mallory"))
     assert main(["audit", "verify"]) == 1
     assert "altered at entry 1" in capsys.readouterr().err
+
+
+def test_a_write_the_database_refuses_is_audited_as_failed(gw: Gateway) -> None:
+    row = {"id": 1, "sku": "SKU-0001", "name": "dup", "category": "t", "price": "1.00"}
+    response = gw.client.post("/rest/shop/products", headers=gw.admin, json=row)
+    assert response.status_code == 409
+    (entry,) = entries(gw, action="data.insert")
+    assert entry["outcome"] == "failed"
+    assert entry["detail"]["error"] == "constraint_violation"
+    assert entry["detail"]["rows"] == 0
+    assert entry["detail"]["keys"] == [[1]]
+
+
+def test_a_graphql_mutation_is_audited_like_a_rest_write(gw: Gateway) -> None:
+    mutation = (
+        'mutation { update_shop_products_by_pk(pk_columns: {id: 5}, _set: {name: "z"}) { id } }'
+    )
+    response = gw.client.post("/graphql", headers=gw.admin, json={"query": mutation})
+    assert "errors" not in response.json(), response.json()
+    (entry,) = entries(gw, action="data.update")
+    assert entry["target"] == "shop.products"
+    assert entry["detail"]["keys"] == [[5]]
