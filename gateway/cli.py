@@ -14,6 +14,7 @@ from config.settings import Settings, SourceSettings
 from config.urls import redact_url
 from connectors.registry import build_connector
 from gateway.auth.cli import AUTH_COMMANDS, add_auth_commands, run_auth_command
+from gateway.auth.oauth.cli import CLIENT_COMMANDS, add_client_commands, run_client_command
 from gateway.console import Console
 from gateway.federation.cli import (
     FEDERATION_COMMANDS,
@@ -52,6 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     refresh.add_argument("source", nargs="?", help="only this source (default: all)")
     add_federation_commands(add)  # federation trino-catalogs
     add_auth_commands(add)  # db, keys, users, roles, audit
+    add_client_commands(add)  # clients (OAuth integrations)
     return parser
 
 
@@ -77,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return introspect(settings, args.source, as_json=args.json, console=console)
         if args.command in AUTH_COMMANDS:
             return run_auth_command(args, settings, console)
+        if args.command in CLIENT_COMMANDS:
+            return run_client_command(args, settings, console)
         if args.command in FEDERATION_COMMANDS:
             return run_federation_command(args, settings, console)
         return refresh(settings, args.source, console)
