@@ -181,6 +181,10 @@ def page_routes(server: OAuthServer) -> list[Route]:
             except OAuth2Error as error:
                 return _error_redirect(flow, error) or error_page(error.description or error.error)
             prompt = (oauth_request.payload.data.get("prompt") or "").split()
+            if user is None and "none" in prompt:  # OIDC Core §3.1.2.6: never show a page
+                needed = OAuth2Error(error="login_required", redirect_uri=grant.redirect_uri)
+                needed.state = oauth_request.payload.state
+                return _error_redirect(flow, needed) or error_page("login required")
             if user is None or "login" in prompt:
                 txn, csrf = interaction.start_transaction(server.engine, pairs, None, server.now())
                 return page("login.html", client=client, transaction=txn, csrf=csrf, error=None)
