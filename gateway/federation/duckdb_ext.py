@@ -9,6 +9,7 @@ Nothing is ever downloaded (`autoinstall_known_extensions=false`).
 from __future__ import annotations
 
 import importlib.util
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -26,6 +27,7 @@ OFFLINE_CONFIG = {
 }
 
 
+@cache  # installed packages do not change while the gateway runs; find_spec scans sys.path
 def extension_path(name: str) -> Path | None:
     """The extension file inside its installed package, or None when it is not installed."""
     package = PACKAGES.get(name)

@@ -6,10 +6,12 @@ from __future__ import annotations
 import importlib.util
 import itertools
 import logging
+import sys
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cache
 
 import duckdb
 import sqlalchemy as sa
@@ -119,6 +121,7 @@ class DuckEngine:
             }
             if limits.threads:
                 config["threads"] = limits.threads
+            skip_missing_pandas()
             self._root = duckdb.connect(":memory:", config=config)
             self._root.execute("SET GLOBAL TimeZone = 'UTC'")
         return self._root
@@ -201,6 +204,16 @@ class DuckEngine:
         return None if not database or database == ":memory:" else database
 
 
+def skip_missing_pandas() -> None:
+    """DuckDB's Python binding tries `import pandas` twice per bound parameter; without
+    pandas installed each try scans sys.path (~0.2 ms: 0.4 s for a 1,000-key bind join).
+    Marking the missing module as missing (`sys.modules[name] = None`, Python's own way)
+    makes the attempt fail at once; nothing changes when pandas is installed."""
+    if "pandas" not in sys.modules and importlib.util.find_spec("pandas") is None:
+        sys.modules["pandas"] = None  # type: ignore[assignment]
+
+
+@cache
 def has_connectorx() -> bool:
     return importlib.util.find_spec("connectorx") is not None
 

@@ -9,7 +9,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
+
+from cachetools import LRUCache
 
 from config.errors import FedgateError
 from gateway.federation.cancel import CancelToken
@@ -26,6 +29,7 @@ from gateway.runtime import Runtime
 
 log = logging.getLogger(__name__)
 SQL_SCOPE = "sql"
+PLAN_CACHE_SIZE = 256
 
 
 class CatalogNotReadyError(FedgateError):
@@ -39,6 +43,8 @@ class SqlService:
         self.runtime = runtime
         self.limits = limits
         self.engine = DuckEngine(runtime.connectors, limits)
+        self._plans: LRUCache[tuple[Any, ...], Plan] = LRUCache(maxsize=PLAN_CACHE_SIZE)
+        self._plans_lock = threading.Lock()
 
     def bind(self, sql: str, params: Sequence[Any]) -> BoundStatement:
         """Check the `sql` scope, parse, resolve every table, then check `read` on each one.
@@ -61,8 +67,23 @@ class SqlService:
         return bound
 
     def plan(self, sql: str, params: Sequence[Any]) -> Plan:
+        """The plan of a statement; a shape already planned on the same source versions is
+        reused with the new values (access is checked on every call, in `bind`)."""
         bound = self.bind(sql, params)
-        return build_plan(bound, route_for=self.engine.route_for, row_cap=self.limits.row_cap)
+        key = (sql, tuple((b.source.name, b.source.version) for b in bound.bindings))
+        with self._plans_lock:
+            cached = self._plans.get(key)
+        if cached is not None:
+            return replace(cached, params=bound.statement.params)
+        plan = build_plan(bound, route_for=self.engine.route_for, row_cap=self.limits.row_cap)
+        with self._plans_lock:
+            self._plans[key] = plan
+        return plan
+
+    def clear(self) -> None:
+        """Forget the cached plans."""
+        with self._plans_lock:
+            self._plans.clear()
 
     def run(self, sql: str, params: Sequence[Any], token: CancelToken) -> Result:
         """Plan and run one statement; the statement timeout cancels `token` (-> 504)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -152,6 +153,33 @@ def test_the_access_check_comes_before_a_statement_that_would_fail_to_run(home):
         with access_scope(RecordingAccess()), pytest.raises(FedgateError) as failed:
             service.run("SELECT 1 / name FROM shop.customers", [], CancelToken())
         assert failed.value.code == "sql_invalid"
+    finally:
+        service.close()
+        for connector in runtime.connectors.values():
+            connector.dispose()
+
+
+def test_a_planned_shape_is_reused_with_new_values_and_access_still_checked(home):
+    settings = demo_with(home)
+    runtime = Runtime.from_settings(settings)
+    runtime.cache.refresh()
+    service = SqlService(runtime, limits_from_settings(settings))
+    statement = "SELECT count(*) AS n FROM shop.orders WHERE status = ?"
+    try:
+        first = service.plan(statement, ["paid"])
+        second = service.plan(statement, ["new"])
+        assert second.residual is first.residual  # planned once
+        assert second.params == ("new",)
+        with sqlite3.connect(home / "demo" / "shop.sqlite") as shop:
+            expected = dict(shop.execute("SELECT status, count(*) FROM orders GROUP BY 1"))
+        shop.close()
+        for status in ("paid", "new"):
+            rows = service.run(statement, [status], CancelToken()).table.to_pylist()
+            assert rows == [{"n": expected[status]}]
+        denied = RecordingAccess(readable=frozenset())
+        with access_scope(denied), pytest.raises(FedgateError) as raised:
+            service.plan(statement, ["paid"])
+        assert raised.value.code == "forbidden"
     finally:
         service.close()
         for connector in runtime.connectors.values():

@@ -35,7 +35,8 @@ PLACEMENT = {
 }
 
 
-def tpch_connection() -> duckdb.DuckDBPyConnection:
+def tpch_connection(scale_factor: float = 0.01) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB holding the TPC-H tables (dbgen) at `scale_factor`."""
     spec = importlib.util.find_spec("duckdb_extension_tpch")
     assert spec is not None
     assert spec.submodule_search_locations
@@ -47,7 +48,7 @@ def tpch_connection() -> duckdb.DuckDBPyConnection:
     )
     con = duckdb.connect(config=dict(OFFLINE_CONFIG))
     con.execute(f"LOAD '{path}'")
-    con.execute("CALL dbgen(sf=0.01)")
+    con.execute(f"CALL dbgen(sf={scale_factor})")
     return con
 
 
