@@ -8,6 +8,7 @@ from starlette.routing import BaseRoute
 
 from config.settings import Settings
 from gateway.auth.oauth.admin_api import client_admin_routes
+from gateway.auth.oauth.consents import consent_routes
 from gateway.auth.oauth.endpoints import endpoint_routes
 from gateway.auth.oauth.pages import page_routes
 from gateway.auth.oauth.server import OAuthServer
@@ -33,4 +34,9 @@ def oauth_routes(service: AuthService | None) -> list[BaseRoute]:
     server = oauth_of(service)
     if server is None:
         return []
-    return [*endpoint_routes(server), *page_routes(server), *client_admin_routes(server)]
+    return [
+        *endpoint_routes(server),
+        *page_routes(server),
+        *consent_routes(server),
+        *client_admin_routes(server),
+    ]

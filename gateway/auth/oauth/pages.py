@@ -28,6 +28,17 @@ from gateway.auth.oauth.server import EndUser, OAuthServer
 from gateway.auth.users import authenticate_password
 
 COOKIE = "fedgate_oauth_session"
+CONSENTS_PAGE = ("_next", "consents")  # a sign-in that returns to /oauth/consents
+
+
+class _Self:
+    """Stands for "no client" when a user signs in to review their consents."""
+
+    id = ""
+    name = "your account"
+
+
+SELF = _Self()
 PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
@@ -214,14 +225,15 @@ def page_routes(server: OAuthServer) -> list[Route]:
             txn = interaction.find_transaction(server.engine, txn_id, csrf, now)
             if txn is None:
                 return error_page("the sign-in form expired or was not ours; start again")
-            checked = flow.prevalidate(txn.params)
+            to_consents = txn.params == [CONSENTS_PAGE]
+            checked = SELF if to_consents else flow.prevalidate(txn.params)
             if isinstance(checked, str):
                 return error_page(checked)
             wait = server.service.ip_limiter.retry_after(ip)
             user = None if wait else authenticate_password(server.engine, username, password)
             if user is None:
                 server.service.ip_limiter.take(ip)
-                server.audit("oauth.login", "denied", checked.id, user=username[:120])
+                server.audit("oauth.login", "denied", checked.id or None, user=username[:120])
                 fresh = interaction.new_csrf(server.engine, txn.id, None)
                 message = (
                     "too many attempts; wait a minute" if wait else "wrong user name or password"
@@ -232,8 +244,11 @@ def page_routes(server: OAuthServer) -> list[Route]:
             value = interaction.start_session(server.engine, user.id, server.service.pepper, now)
             session = interaction.find_session(server.engine, value, server.service.pepper, now)
             interaction.new_csrf(server.engine, txn.id, session)  # binds the transaction to it
-            server.audit("oauth.login", "ok", checked.id, user=user.name)
-            response = RedirectResponse(f"/oauth/consent?transaction={txn.id}", status_code=303)
+            server.audit("oauth.login", "ok", checked.id or None, user=user.name)
+            target = "/oauth/consents" if to_consents else f"/oauth/consent?transaction={txn.id}"
+            if to_consents:
+                interaction.finish_transaction(server.engine, txn.id, now)
+            response = RedirectResponse(target, status_code=303)
             response.set_cookie(
                 COOKIE,
                 value,
