@@ -91,7 +91,9 @@ def build_bundle(
     roots: dict[str, RootField] = {}
     for types in sorted(models.values(), key=lambda t: t.model.names.base):
         _query_fields(types, query, roots)
-        if not types.model.read_only:
+        # Views get no mutations (as REST documents no writes on them): most are not
+        # updatable, and the model does not say which are.
+        if not types.model.read_only and types.model.table.kind == "table":
             _mutation_fields(types, mutation, roots)
     if not query:
         query["no_tables"] = GraphQLField(GraphQLBoolean, description="No source has tables yet.")
