@@ -136,7 +136,9 @@ def _claims(creds: dict[str, Any]) -> dict[str, Any]:
 def forged(gw: Gateway, creds: dict[str, Any]) -> dict[str, str]:
     claims = _claims(creds)
     header = json.loads(base64.urlsafe_b64decode(creds["access_token"].split(".")[0] + "=="))
-    jwks = gw.client.get("/oauth/jwks.json").json()["keys"][0]
+    (jwks,) = [
+        k for k in gw.client.get("/oauth/jwks.json").json()["keys"] if k["kid"] == header["kid"]
+    ]
     public = json.dumps(jwks).encode()
     attacker = ECKey.generate_key("P-256", private=True)
     return {

@@ -57,9 +57,10 @@ def test_rotation_keeps_old_tokens_valid_during_the_overlap(
     before = {k["kid"] for k in gw.client.get("/oauth/jwks.json").json()["keys"]}
     rotated = gw.client.post("/admin/api/oauth/signing-keys/rotate", headers=gw.admin)
     assert rotated.status_code == 201
-    kid = rotated.json()["kid"]
+    kid, kids = rotated.json()["kid"], set(rotated.json()["kids"])
+    assert len(kids) == 2  # an ES256 key for access tokens, an RS256 key for ID tokens
     after = {k["kid"] for k in gw.client.get("/oauth/jwks.json").json()["keys"]}
-    assert after == before | {kid}  # old and new served side by side
+    assert after == before | kids  # old and new served side by side
     new = client_token(gw, creds).json()["access_token"]
     assert (
         jwt.decode(new, KeySet.import_key_set(gw.client.get("/oauth/jwks.json").json())).header[
@@ -70,7 +71,7 @@ def test_rotation_keeps_old_tokens_valid_during_the_overlap(
     assert gw.client.get(READ, headers=bearer(old)).status_code == 200
     assert gw.client.get(READ, headers=bearer(new)).status_code == 200
     gw.clock.advance(168 * 3600 + 1)  # the overlap is over: the old key leaves the JWKS
-    assert {k["kid"] for k in gw.client.get("/oauth/jwks.json").json()["keys"]} == {kid}
+    assert {k["kid"] for k in gw.client.get("/oauth/jwks.json").json()["keys"]} == kids
     assert gw.client.get(READ, headers=bearer(old)).status_code == 401
 
 
@@ -123,7 +124,8 @@ def test_the_id_token_carries_nonce_and_verifies_against_the_jwks(
     params, verifier = code_flow(gw, creds, "cy", "openid profile", nonce="n-0S6_WzA2Mj")
     body = redeem(gw, creds, params["code"], verifier).json()
     keys = KeySet.import_key_set(gw.client.get("/oauth/jwks.json").json())
-    token = jwt.decode(body["id_token"], keys, algorithms=["ES256"])
+    token = jwt.decode(body["id_token"], keys, algorithms=["RS256"])
+    assert token.header["alg"] == "RS256"
     claims = token.claims
     assert claims["iss"] == ISSUER
     assert claims["aud"] == creds["client_id"]
@@ -235,3 +237,38 @@ def test_failed_client_authentication_is_throttled(gw: Gateway, creds: dict[str,
     ]
     assert statuses[0] == 401
     assert statuses[-1] == 429
+
+
+def test_an_omitted_redirect_uri_must_stay_omitted_at_the_token_endpoint(
+    gw: Gateway, creds: dict[str, Any]
+) -> None:
+    verifier, challenge = pkce()
+    browser = Browser(gw)
+    url = authorize_url(creds["client_id"], challenge, "shop.customers:read", redirect_uri="")
+    page = browser.get(url)
+    assert page.status_code == 200  # one registered URI and no openid: it may be omitted
+    consent = browser.get(browser.login(page, "cy").headers["location"])
+    done = browser.decide(consent)
+    assert done.headers["location"].startswith(REDIRECT + "?")
+    code = query(done.headers["location"])["code"]
+    auth = basic(creds["client_id"], creds["client_secret"])
+    form = {"grant_type": "authorization_code", "code": code, "code_verifier": verifier}
+    assert gw.client.post("/oauth/token", data=form, headers=auth).status_code == 200
+    with_openid = Browser(gw).get(
+        authorize_url(creds["client_id"], challenge, "openid", redirect_uri="")
+    )
+    assert with_openid.status_code == 400  # OIDC: redirect_uri is required
+    assert "location" not in with_openid.headers
+
+
+def test_password_guessing_is_throttled(tmp_path: Path) -> None:
+    with oauth_gateway(tmp_path, password_grant=True) as gw:
+        make_user(gw, "cy", "shop.customers:read")
+        tool = active_client(gw, name="tool", first_party=True, grant_types=["password"])
+        auth = basic(tool["client_id"], tool["client_secret"])
+        form = {"grant_type": "password", "username": "cy", "password": "guess guess guess"}
+        statuses = [
+            gw.client.post("/oauth/token", data=form, headers=auth).status_code for _ in range(25)
+        ]
+        assert statuses[0] == 400
+        assert statuses[-1] == 429

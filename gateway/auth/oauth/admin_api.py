@@ -60,14 +60,14 @@ def client_admin_routes(server: OAuthServer) -> list[Route]:
     async def rotate_keys(request: Request) -> Response:
         overlap = server.settings.signing_key_overlap_hours * 3600.0
 
-        def work(s: AuthService) -> str:
-            kid = signing.rotate(s.engine, s.clock(), overlap)
+        def work(s: AuthService) -> list[str]:
+            kids = signing.rotate(s.engine, s.clock(), overlap)
             server.ring.clear()
-            s.record("oauth.signing_key.rotate", "ok", target=kid)
-            return kid
+            s.record("oauth.signing_key.rotate", "ok", target=kids[0], detail={"kids": kids})
+            return kids
 
-        kid = await _run(request, "oauth.signing_key.rotate", work)
-        return json_response({"kid": kid}, status=201)
+        kids = await _run(request, "oauth.signing_key.rotate", work)
+        return json_response({"kid": kids[0], "kids": kids}, status=201)
 
     async def list_keys(request: Request) -> Response:
         found = await _run(request, "oauth.signing_key.list", lambda s: signing.list_keys(s.engine))

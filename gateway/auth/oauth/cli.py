@@ -99,14 +99,15 @@ def run_client_command(args: argparse.Namespace, settings: Settings, console: Co
         if args.action == "create":
             return _create(args, server, actor, console)
         if args.action == "rotate-signing-key":
-            kid = signing.rotate(
+            kids = signing.rotate(
                 service.engine,
                 service.clock(),
                 settings.auth.oauth.signing_key_overlap_hours * 3600.0,
             )
-            service.record("oauth.signing_key.rotate", "ok", target=kid, detail={"by": actor})
+            detail = {"by": actor, "kids": kids}
+            service.record("oauth.signing_key.rotate", "ok", target=kids[0], detail=detail)
             console.info(
-                f"new signing key {kid}; the previous one stays in the JWKS for the overlap"
+                f"new signing keys {', '.join(kids)}; the old ones stay in the JWKS a while"
             )
             return 0
         if args.action in ("activate", "reauthorize"):

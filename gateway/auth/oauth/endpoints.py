@@ -86,7 +86,10 @@ def _endpoint(server: OAuthServer, kind: str) -> Any:
             if status >= 400:
                 client_id = oauth_request.client.id if oauth_request.client else None
                 error = body.get("error") if isinstance(body, dict) else None
-                if error == "invalid_client":
+                guessed = (
+                    error == "invalid_grant" and oauth_request.payload.grant_type == "password"
+                )
+                if error == "invalid_client" or guessed:  # brute force: RFC 6749 §2.3.1, §4.3.2
                     limiter.take(ip)
                 server.audit(
                     f"oauth.{kind}",
@@ -128,7 +131,7 @@ def metadata(server: OAuthServer) -> dict[str, Any]:
         "response_modes_supported": ["query"],
         "grant_types_supported": grants,
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": ["ES256"],
+        "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": [
             "client_secret_basic",
             "client_secret_post",

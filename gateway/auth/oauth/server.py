@@ -169,7 +169,8 @@ class OAuthServer:
             digest=opaque.digest(code, self.service.pepper),
             client_id=request.client.id,
             user_id=request.user.id,
-            redirect_uri=request.payload.redirect_uri or request.client.get_default_redirect_uri(),
+            # as sent: the token request must repeat it only if the authorization request had it
+            redirect_uri=request.payload.redirect_uri or "",
             scope=" ".join(self.held_scope(request.user.id, wanted)),
             nonce=data.get("nonce"),
             code_challenge=data["code_challenge"],

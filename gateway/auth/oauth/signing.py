@@ -1,6 +1,8 @@
-"""Signing keys (ES256, P-256) kept in the metadata store, rotatable, published as a JWKS.
+"""Signing keys kept in the metadata store, rotatable, published as a JWKS.
 
-One key signs at a time. Rotating creates a new key that signs from then on;
+Access tokens are signed ES256 (P-256); ID tokens RS256 (RSA 2048), the
+algorithm OIDC relying parties assume unless registered otherwise. One key per
+algorithm signs at a time. Rotating creates new keys that sign from then on;
 the old key stops signing but stays in the JWKS (and keeps verifying) for the
 overlap, so tokens it signed stay valid and relying parties that cached the old
 JWKS find the new key on their next fetch. The private halves are stored in the
@@ -17,11 +19,14 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from joserfc.jwk import ECKey
+from joserfc.jwk import ECKey, KeyParameters, RSAKey
 
 from gateway.auth.oauth.tables import signing_keys
 
-ALG = "ES256"
+ALG = "ES256"  # access tokens
+ID_ALG = "RS256"  # ID tokens
+ALGS = (ALG, ID_ALG)
+Key = ECKey | RSAKey
 REFRESH_SECONDS = 60.0  # how often a process re-reads the keys (rotation by another process)
 MISS_RELOAD_SECONDS = 5.0  # an unknown kid reloads at most this often (no DoS by made-up kids)
 
@@ -45,36 +50,43 @@ class KeyInfo:
         }
 
 
-def _new_key(now: float) -> tuple[str, ECKey]:
+def _new_key(alg: str) -> tuple[str, Key]:
     kid = uuid.uuid4().hex
-    key = ECKey.generate_key(
-        "P-256", parameters={"kid": kid, "alg": ALG, "use": "sig"}, private=True
-    )
-    return kid, key
+    parameters: KeyParameters = {"kid": kid, "alg": alg, "use": "sig"}
+    if alg == ALG:
+        return kid, ECKey.generate_key("P-256", parameters=parameters, private=True)
+    return kid, RSAKey.generate_key(2048, parameters=parameters, private=True)
 
 
-def _insert(conn: sa.Connection, kid: str, key: ECKey, now: float) -> None:
+def _import(text: str) -> Key:
+    data = orjson.loads(text)
+    return ECKey.import_key(data) if data["kty"] == "EC" else RSAKey.import_key(data)
+
+
+def _insert(conn: sa.Connection, kid: str, key: Key, now: float) -> None:
     conn.execute(
         signing_keys.insert().values(
             kid=kid,
-            alg=ALG,
+            alg=key.alg,
             private_jwk=orjson.dumps(key.as_dict(private=True)).decode(),
             created_at=now,
         )
     )
 
 
-def rotate(engine: sa.Engine, now: float, overlap_seconds: float) -> str:
-    """A new signing key; the current one retires and leaves the JWKS after the overlap."""
-    kid, key = _new_key(now)
+def rotate(engine: sa.Engine, now: float, overlap_seconds: float) -> list[str]:
+    """New signing keys (one per algorithm); the current ones retire and leave the JWKS
+    after the overlap. Returns the new kids, the access-token key's first."""
+    new = [_new_key(alg) for alg in ALGS]
     with engine.begin() as conn:
         conn.execute(
             signing_keys.update()
             .where(signing_keys.c.retired_at.is_(None))
             .values(retired_at=now, expires_at=now + overlap_seconds)
         )
-        _insert(conn, kid, key, now)
-    return kid
+        for kid, key in new:
+            _insert(conn, kid, key, now)
+    return [kid for kid, _ in new]
 
 
 def list_keys(engine: sa.Engine) -> list[KeyInfo]:
@@ -98,8 +110,8 @@ class KeyRing:
         self._engine = engine
         self._clock = clock
         self._lock = threading.Lock()
-        self._keys: dict[str, ECKey] = {}
-        self._signing: str | None = None
+        self._keys: dict[str, Key] = {}
+        self._signing: dict[str, str] = {}
         self._loaded_at = float("-inf")
         self._missed_at = float("-inf")
 
@@ -115,12 +127,26 @@ class KeyRing:
                     sa.or_(signing_keys.c.expires_at.is_(None), signing_keys.c.expires_at > now)
                 )
             ).all()
-            if not any(r.retired_at is None for r in rows):
-                kid, key = _new_key(now)  # first start: make the first key
+            missing = [
+                a for a in ALGS if not any(r.retired_at is None and r.alg == a for r in rows)
+            ]
+            for alg in missing:  # first start: make the first keys
+                kid, key = _new_key(alg)
                 _insert(conn, kid, key, now)
-                rows = conn.execute(sa.select(signing_keys).where(signing_keys.c.kid == kid)).all()
-        keys = {r.kid: ECKey.import_key(orjson.loads(r.private_jwk)) for r in rows}
-        signing = max((r for r in rows if r.retired_at is None), key=lambda r: r.created_at).kid
+            if missing:
+                rows = conn.execute(
+                    sa.select(signing_keys).where(
+                        sa.or_(signing_keys.c.expires_at.is_(None), signing_keys.c.expires_at > now)
+                    )
+                ).all()
+        keys = {r.kid: _import(r.private_jwk) for r in rows}
+        signing = {
+            alg: max(
+                (r for r in rows if r.retired_at is None and r.alg == alg),
+                key=lambda r: r.created_at,
+            ).kid
+            for alg in ALGS
+        }
         self._keys, self._signing, self._loaded_at = keys, signing, now
 
     def _fresh(self) -> None:
@@ -129,13 +155,12 @@ class KeyRing:
                 if self._clock() - self._loaded_at >= REFRESH_SECONDS:
                     self._load()
 
-    def signing_key(self) -> ECKey:
+    def signing_key(self, alg: str = ALG) -> Key:
         self._fresh()
-        assert self._signing is not None
-        return self._keys[self._signing]
+        return self._keys[self._signing[alg]]
 
-    def verify_key(self, kid: str) -> ECKey | None:
-        """The key with this kid, if it is in the JWKS now (blocking: may read the store)."""
+    def verify_key(self, kid: str, alg: str = ALG) -> Key | None:
+        """The key with this kid and algorithm, if it is in the JWKS now (may read the store)."""
         self._fresh()
         key = self._keys.get(kid)
         now = self._clock()
@@ -144,7 +169,7 @@ class KeyRing:
                 self._missed_at = now
                 self._load()
             key = self._keys.get(kid)
-        return key
+        return key if key is not None and key.alg == alg else None
 
     def jwks(self) -> dict[str, Any]:
         self._fresh()

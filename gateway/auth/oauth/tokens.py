@@ -23,7 +23,7 @@ import orjson
 from joserfc import jwt
 from joserfc.errors import JoseError
 
-from gateway.auth.oauth.signing import ALG, KeyRing
+from gateway.auth.oauth.signing import ALG, ID_ALG, KeyRing
 
 ACCESS_TYP = ("at+jwt", "application/at+jwt")
 NEVER = 253_402_300_799  # 9999-12-31T23:59:59Z: "never expires" with a required exp
@@ -74,9 +74,10 @@ def mint_access_token(
 
 
 def mint_id_token(ring: KeyRing, claims: dict[str, Any]) -> str:
-    key = ring.signing_key()
-    header = {"alg": ALG, "typ": "JWT", "kid": key.kid}
-    return jwt.encode(header, claims, key, algorithms=[ALG])
+    """An OIDC ID token, RS256 (the algorithm relying parties assume by default)."""
+    key = ring.signing_key(ID_ALG)
+    header = {"alg": ID_ALG, "typ": "JWT", "kid": key.kid}
+    return jwt.encode(header, claims, key, algorithms=[ID_ALG])
 
 
 def looks_like_jwt(value: str) -> bool:
