@@ -41,7 +41,6 @@ CONNECT_TIMEOUT_S = 10
 class _Attachment:
     alias: str
     version: str
-    persistent: bool  # server and SQLite sources stay attached; DuckDB files lock, so not
     users: int = 0
     stale: bool = False
 
@@ -135,7 +134,7 @@ class DuckEngine:
                 return current.alias
             alias = f"fg_{next(self._names)}"
             self._attach(alias, source.name, source.dialect)
-            attachment = _Attachment(alias, source.version, source.dialect != "duckdb", users=1)
+            attachment = _Attachment(alias, source.version, users=1)
             if current is not None:
                 current.stale = True
                 self._detach_if_unused(current)
@@ -151,7 +150,7 @@ class DuckEngine:
                 self._detach_if_unused(attachment)
 
     def _detach_if_unused(self, attachment: _Attachment) -> None:
-        if attachment.users > 0 or (attachment.persistent and not attachment.stale):
+        if attachment.users > 0 or not attachment.stale:  # sources stay attached until stale
             return
         self._by_alias.pop(attachment.alias, None)
         for name, current in list(self._current.items()):
@@ -177,9 +176,8 @@ class DuckEngine:
 
     def _attach_sql(self, alias: str, source: str, dialect: str) -> str:
         url = sa.make_url(self.connectors[source].settings.url)
-        if dialect in ("sqlite", "duckdb"):
-            kind = ", TYPE sqlite" if dialect == "sqlite" else ""
-            return f'ATTACH {_literal(url.database or "")} AS "{alias}" (READ_ONLY{kind})'
+        if dialect == "sqlite":
+            return f'ATTACH {_literal(url.database or "")} AS "{alias}" (READ_ONLY, TYPE sqlite)'
         kind = "postgres" if dialect == "postgresql" else "mysql"
         secret = f"{alias}_secret"
         parts = {

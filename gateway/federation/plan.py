@@ -17,12 +17,11 @@ Route = Literal[
     "postgres_scanner",
     "mysql_scanner",
     "sqlite_scanner",
-    "duckdb_attach",
     "duckdb_native",
     "connectorx",
     "driver",
 ]
-SCANNER_ROUTES = ("postgres_scanner", "mysql_scanner", "sqlite_scanner", "duckdb_attach")
+SCANNER_ROUTES = ("postgres_scanner", "mysql_scanner", "sqlite_scanner")
 """Routes that read through a catalog ATTACHed to DuckDB (fragments written in DuckDB SQL)."""
 FETCH_ROUTES = ("duckdb_native", "connectorx", "driver")
 """Routes that fetch Arrow tables in the source's dialect before DuckDB sees them."""

@@ -56,7 +56,11 @@ def test_a_query_larger_than_memory_without_spill_room_fails_clearly_and_the_gat
     home, tmp_path
 ):
     settings = demo_with(
-        home, memory_limit="40MB", max_temp_directory_size="1MB", temp_directory=str(tmp_path)
+        home,
+        memory_limit="40MB",
+        max_temp_directory_size="1MB",
+        temp_directory=str(tmp_path),
+        statement_timeout_ms=600_000,  # a loaded machine must not turn this into a 504
     )
     with sql_client(settings) as client:
         response = client.post("/sql", json={"sql": WINDOW_OVER_5M_ROWS})
@@ -73,7 +77,11 @@ def test_a_query_larger_than_memory_without_spill_room_fails_clearly_and_the_gat
 @pytest.mark.slow
 def test_a_sort_larger_than_memory_spills_and_answers(home, tmp_path):
     settings = demo_with(
-        home, memory_limit="100MB", max_temp_directory_size="4GB", temp_directory=str(tmp_path)
+        home,
+        memory_limit="100MB",
+        max_temp_directory_size="4GB",
+        temp_directory=str(tmp_path),
+        statement_timeout_ms=600_000,
     )
     with sql_client(settings) as client:
         response = client.post("/sql", json={"sql": SORT_OF_5M_ROWS})
