@@ -9,6 +9,8 @@ statement count depends on the depth of the request, not on the row count.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.query.context import Bound, QueryContext
 from gateway.query.errors import MalformedRequestError, UnknownRelationshipError, unknown_name
-from gateway.query.ir import Embed, Select, TableRef
+from gateway.query.ir import Embed, Field, Select, TableRef
 from gateway.query.json_select import can_build_json, read_json_rows
 from gateway.query.render import renderer_for
 from gateway.query.select import (
@@ -53,17 +55,46 @@ def _read_level(
     restrict: tuple[tuple[str, ...], list[Key]] | None,
 ) -> tuple[list[dict[str, Any]], list[Key]]:
     """Rows of one level, and for each row the values of the `restrict` columns."""
-    relationships = [_relationship(bound, embed) for embed in select.embeds]
+    level = plan_level(bound, select, restrict[0] if restrict else ())
+    raw_rows: list[Any] = []
+    for statement in _statements(ctx, bound, select, level.keys, restrict):
+        raw_rows.extend(session.fetch(bound.connector, statement))
+    return finish_level(ctx, session, bound, select, catalog, level, raw_rows)
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """What one level selects: its output fields, its embeds' relationships, and the key
+    columns (join keys, then the parent's group keys) appended after the fields."""
+
+    fields: tuple[Field, ...]
+    relationships: tuple[Relationship, ...]
+    keys: tuple[str, ...]
+    group_keys: tuple[str, ...]
+
+
+def plan_level(bound: Bound, select: Select, group_keys: tuple[str, ...] = ()) -> Level:
+    relationships = tuple(_relationship(bound, embed) for embed in select.embeds)
     join_keys = tuple(dict.fromkeys(c for r in relationships for c in r.columns))
-    group_keys = restrict[0] if restrict else ()
     keys = tuple(dict.fromkeys(join_keys + group_keys))
     fields = output_fields(bound, select)
     for field in fields:
         if field.output_name.startswith("__"):
             raise MalformedRequestError(f"output name '{field.output_name}' is reserved")
-    raw_rows: list[Any] = []
-    for statement in _statements(ctx, bound, select, keys, restrict):
-        raw_rows.extend(session.fetch(bound.connector, statement))
+    return Level(fields, relationships, keys, group_keys)
+
+
+def finish_level(
+    ctx: QueryContext,
+    session: Session,
+    bound: Bound,
+    select: Select,
+    catalog: Catalog,
+    level: Level,
+    raw_rows: Sequence[Any],
+) -> tuple[list[dict[str, Any]], list[Key]]:
+    """Render the raw rows of a level and attach their embeds (one batch per relationship)."""
+    fields = level.fields
     renderers = [renderer_for(bound.table.get_column(f.column)) for f in fields]  # type: ignore[arg-type]
     width = len(fields)
     out = [
@@ -74,11 +105,11 @@ def _read_level(
         for raw in raw_rows
     ]
     key_values = [tuple(raw[width:]) for raw in raw_rows]
-    position = {k: i for i, k in enumerate(keys)}
-    for embed, rel in zip(select.embeds, relationships, strict=True):
+    position = {k: i for i, k in enumerate(level.keys)}
+    for embed, rel in zip(select.embeds, level.relationships, strict=True):
         parent_keys = [tuple(kv[position[c]] for c in rel.columns) for kv in key_values]
         _attach(ctx, session, embed, rel, catalog, out, parent_keys)
-    groups = [tuple(kv[position[c]] for c in group_keys) for kv in key_values]
+    groups = [tuple(kv[position[c]] for c in level.group_keys) for kv in key_values]
     return out, groups
 
 

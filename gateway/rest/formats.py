@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
+import anyio
 import orjson
 from starlette.responses import Response, StreamingResponse
 
@@ -66,6 +67,34 @@ def to_csv(rows: list[dict[str, Any]], columns: Iterable[str]) -> bytes:
 async def _ndjson(rows: list[dict[str, Any]]) -> AsyncIterator[bytes]:
     for row in rows:
         yield orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE)
+
+
+def _lines(rows: list[dict[str, Any]]) -> bytes:
+    return b"".join(orjson.dumps(row, option=orjson.OPT_APPEND_NEWLINE) for row in rows)
+
+
+def ndjson_stream(
+    first: list[dict[str, Any]],
+    next_batch: Callable[[], list[dict[str, Any]] | None],
+    close: Callable[[], None],
+    status: int,
+    headers: dict[str, str],
+) -> StreamingResponse:
+    """NDJSON written batch by batch as `next_batch` (a blocking call, run in a worker
+    thread) reads them; `close` runs at the end, also when the client goes away. An error
+    after the first batch can only cut the stream short: the status is already sent."""
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            batch: list[dict[str, Any]] | None = first
+            while batch:
+                yield _lines(batch)
+                batch = await anyio.to_thread.run_sync(next_batch)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(close)
+
+    return StreamingResponse(body(), status, headers, media_type=NDJSON)
 
 
 def rows_response(

@@ -25,6 +25,7 @@ from gateway.query.ir import (
     TableRef,
     Update,
 )
+from gateway.query.stream import RowStream
 from gateway.rest import formats
 from gateway.rest.grammar import ParsedQuery, parse_query, parse_range_header
 from gateway.rest.paging import range_not_satisfiable
@@ -136,19 +137,30 @@ async def list_rows(request: Request) -> Response:
             select.offset,
             True,
         )
-    result = await anyio.to_thread.run_sync(run_select, _context(request), select, catalog)
-    if result.total is not None and select.offset > result.total and media != formats.OBJECT:
+    stream: RowStream | None = None
+    if media == formats.NDJSON:  # streamed from a cursor, batch by batch
+        stream = RowStream(_context(request), select, catalog, count=bool(prefer.count))
+        rows = await anyio.to_thread.run_sync(stream.start)
+        shown, total = stream.rows, stream.total
+    else:
+        result = await anyio.to_thread.run_sync(run_select, _context(request), select, catalog)
+        rows, shown, total = result.rows, len(result.rows), result.total
+    if total is not None and select.offset > total and media != formats.OBJECT:
+        if stream is not None:
+            await anyio.to_thread.run_sync(stream.close)
         parameter = "offset" if "offset" in parsed.scope().parameters else "Range"
-        return range_not_satisfiable(select.offset, result.total, parameter)
-    headers = _range_headers(select.offset, len(result.rows), result.total)
+        return range_not_satisfiable(select.offset, total, parameter)
+    headers = _range_headers(select.offset, shown, total)
     if notes.clamped_from is not None:
         headers["Fedgate-Limit-Clamped"] = f"{notes.clamped_from}->{select.limit}"
     if prefer.applied:
         headers["Preference-Applied"] = ", ".join(prefer.applied)
     # PostgREST: 206 whenever the page is not every row (an offset, or a limit below the total).
-    status = 206 if result.total is not None and len(result.rows) < result.total else 200
+    status = 206 if total is not None and shown < total else 200
+    if stream is not None:
+        return formats.ndjson_stream(rows, stream.next_batch, stream.close, status, headers)
     return formats.rows_response(
-        result.rows, media, _columns(select, bound), status=status, headers=headers
+        rows, media, _columns(select, bound), status=status, headers=headers
     )
 
 
