@@ -128,11 +128,14 @@ def test_reauthorize_revokes_the_old_secret_and_every_token(gw: Gateway) -> None
     assert new["client_secret"] != creds["client_secret"]
     for token in (old_token, issued):
         refused = gw.client.get("/rest/shop/customers?limit=1", headers=bearer(token))
+        assert token not in refused.text
         assert refused.status_code == 401
         assert (
             refused.headers["www-authenticate"] == 'Bearer realm="fedgate", error="invalid_token"'
         )
     assert client_token(gw, creds).status_code == 401  # the old secret
+    refusals = audit(gw, "auth.refused")
+    assert [e["target"] for e in refusals] == [client_id, client_id]
     assert client_token(gw, new).status_code == 200
     ok = gw.client.get("/rest/shop/customers?limit=1", headers=bearer(new["access_token"]))
     assert ok.status_code == 200

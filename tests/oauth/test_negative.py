@@ -86,6 +86,20 @@ def test_an_unknown_client_never_redirects(gw: Gateway, client_id: str) -> None:
     assert "location" not in response.headers
 
 
+def test_an_inactive_client_never_redirects(gw: Gateway) -> None:
+    created = gw.client.post(
+        "/admin/api/clients",
+        headers=gw.admin,
+        json={"name": "dormant", "redirect_uris": [GOOD], "scopes": ["shop.customers:read"]},
+    ).json()
+    _, challenge = pkce()
+    response = Browser(gw).get(
+        authorize_url(created["client_id"], challenge, "shop.customers:read")
+    )
+    assert response.status_code == 400
+    assert "location" not in response.headers
+
+
 @pytest.mark.parametrize(
     ("extra", "error"),
     [

@@ -75,7 +75,9 @@ class TokenAuthenticator:
                 if len(self._cache) >= MAX_CACHED:
                     self._cache.clear()
                 self._cache[jti] = (now, found)
-        if found is None:
+        if found is None:  # one of ours, signature and all: a denial worth auditing
+            detail = {"reason": "revoked or client/user inactive", "jti": jti}
+            self.server.audit("auth.refused", "denied", claims["client_id"], **detail)
             raise TokenRefusedError("revoked, expired, or its client or user is no longer active")
         return found
 
