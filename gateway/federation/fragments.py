@@ -39,6 +39,8 @@ def split_fragments(
         select = table.parent.parent if isinstance(table.parent, exp.From) else None
         if isinstance(select, exp.Select) and not select.args.get("joins"):
             fragment = _push_into(fragment, select)
+            # A column only a pushed filter used is not fetched.
+            fragment = replace(fragment, columns=_columns(tree, alias, binding))
         table.replace(exp.Table(this=exp.to_identifier(key), alias=exp.TableAlias(this=alias)))
         fragments.append(fragment)
     return tuple(fragments), tree
