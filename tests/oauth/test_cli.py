@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import re
 from pathlib import Path
 
@@ -58,7 +59,9 @@ def test_the_lifecycle_on_the_command_line(home: Path, capsys: pytest.CaptureFix
     assert run(capsys, "clients", "deactivate", client_id)[0] == 0
     assert run(capsys, "clients", "delete", client_id)[0] == 0
     assert client_id not in run(capsys, "clients", "list")[1]
-    code, out, _ = run(capsys, "audit", "list", "--limit", "1000")
+    code, out, _ = run(
+        capsys, "audit", "list", "--limit", "1000", "--principal", f"cli:{getpass.getuser()}"
+    )
     for action in (
         "client.create",
         "client.activate",

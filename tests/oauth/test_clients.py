@@ -178,6 +178,7 @@ def test_the_lifecycle_leaves_audit_entries_without_secrets(gw: Gateway) -> None
     for action in ("client.create", "client.activate", "client.reauthorize", "client.delete"):
         entries = audit(gw, action)
         assert [e["target"] for e in entries] == [client_id], action
+        assert entries[0]["principal"] == "admin", action
     issued = audit(gw, "oauth.token.issue")
     assert issued
     assert issued[0]["detail"]["grant_type"] == "activation"

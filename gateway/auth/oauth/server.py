@@ -120,8 +120,14 @@ class OAuthServer:
     def now(self) -> float:
         return self.service.clock()
 
-    def audit(self, action: str, outcome: str, client_id: str | None, **detail: Any) -> None:
-        who = Principal("client", f"client:{client_id}") if client_id else None
+    def audit(
+        self, action: str, outcome: str, client_id: str | None, by: str | None = None, **detail: Any
+    ) -> None:
+        """One audit entry about a client; the principal is `by` (an admin), else the client."""
+        if by is not None:
+            who: Principal | None = Principal("admin", by)
+        else:
+            who = Principal("client", f"client:{client_id}") if client_id else None
         self.service.record(action, outcome, principal=who, target=client_id, detail=detail)
 
     # -- clients and users -------------------------------------------------------------
