@@ -28,6 +28,15 @@ def _versions(result_run: run.Run) -> dict[str, str | None]:
         text=True,
         check=False,
     ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    if dirty:
+        commit += "+uncommitted changes"
     wrk_line = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
     with psycopg.connect(dataset.PG_ADMIN) as conn:
         pg = conn.execute("SHOW server_version").fetchone()
@@ -124,7 +133,7 @@ def _cmd_clean(_: argparse.Namespace) -> int:
         dataset.drop_mariadb(name)
         print(f"dropped MariaDB database {name}")
     if not pg and not my:
-        print(f"no {dataset.PREFIX}* databases left")
+        print(f"no unused {dataset.PREFIX}* databases left (databases in use are kept)")
     return 0
 
 
@@ -153,7 +162,9 @@ def main() -> int:
     sub.add_parser("install", help="install Node 22 and the peers into the cache").set_defaults(
         func=_cmd_install
     )
-    sub.add_parser("clean", help="drop leftover fgbench_* databases").set_defaults(func=_cmd_clean)
+    sub.add_parser(
+        "clean", help="drop leftover fgbench_* databases no one is connected to"
+    ).set_defaults(func=_cmd_clean)
     args = parser.parse_args()
     return int(args.func(args))
 

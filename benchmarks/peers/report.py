@@ -108,7 +108,13 @@ def markdown(meta: dict[str, Any], result: dict[str, Any]) -> str:
         out.append("|---|---|---:|---:|---:|")
         for workload in ("a", "e"):
             base = floor.get(f"{workload}|psycopg")
-            for path in ("fedgate REST", "fedgate GraphQL", "psycopg"):
+            for path in (
+                "fedgate REST",
+                "fedgate GraphQL",
+                "PostGraphile",
+                "Directus REST",
+                "psycopg",
+            ):
                 row = floor.get(f"{workload}|{path}")
                 if row is None:
                     continue
@@ -182,9 +188,11 @@ def chart(path: Path, meta: dict[str, Any], result: dict[str, Any]) -> None:
     ax_p99.set_ylabel("p99 latency, ms (log; lower is better)")
     ax_p99.set_yscale("log")
     ax_p99.set_xticks(range(len(workloads)))
-    ax_p99.set_xticklabels(
-        [f"({w}) {WORKLOADS[w]}" for w in workloads], rotation=20, ha="right", fontsize=8
-    )
+    insert_c = meta.get("options", {}).get("insert_connections")
+    labels = [f"({w}) {WORKLOADS[w]}" for w in workloads]
+    if insert_c and "g" in workloads:
+        labels[workloads.index("g")] += f" (wrk -c{insert_c})"
+    ax_p99.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
     ax_rps.legend(ncol=3, fontsize=8)
     ax_rps.set_title(
         f"fedgate vs PostGraphile {meta['versions'].get('postgraphile') or 'n/a'} and Directus "

@@ -31,6 +31,8 @@ from benchmarks.peers.workloads import (
     encode_path,
 )
 
+FLOOR_SYSTEMS = ("fedgate REST", "fedgate GraphQL", "PostGraphile", "Directus REST")
+
 
 @dataclass
 class Options:
@@ -265,14 +267,13 @@ def _measure_cell(
 
 
 def _floor_round(run: Run, duration: float) -> None:
-    """One connection at a time: fedgate REST via wrk -c1 against the same SQL through psycopg."""
-    fedgate = run.servers["fedgate"]
+    """One connection at a time (wrk -c1): fedgate and the peers against the same SQL through psycopg."""
     by_key = {(c.workload, c.system): c for c in cells()}
     with psycopg.connect(dataset.pg_dsn(run.pg_db), autocommit=True) as conn:
         for workload, sql in FLOOR_SQL.items():
             if workload not in run.options.workloads:
                 continue
-            for system in ("fedgate REST", "fedgate GraphQL"):
+            for system in FLOOR_SYSTEMS:
                 cell = by_key[(workload, system)]
                 if (workload, system) not in run.samples:
                     continue
@@ -290,7 +291,6 @@ def _floor_round(run: Run, duration: float) -> None:
             series = run.floor.setdefault(f"{workload}|psycopg", {"p50_ms": [], "p99_ms": []})
             series["p50_ms"].append(times[len(times) // 2])
             series["p99_ms"].append(times[min(len(times) - 1, int(0.99 * len(times)))])
-    del fedgate
 
 
 def _connections(options: Options, cell: Cell) -> int:

@@ -73,7 +73,7 @@ def _ensure_fedgate_key(server: Server, config: Path) -> None:
     if status not in (401, 403):
         return
     admin_key = next(iter(KEY_PATTERN.findall(server.log.read_text(errors="replace"))), None)
-    command = [sys.executable, "-m", "gateway.cli", "keys", "create", "--config", str(config)]
+    command = [sys.executable, "-m", "gateway.cli", "keys", "--config", str(config), "create"]
     command += ["--owner", "admin", "--name", "bench"]
     for scope in BENCH_SCOPES:
         command += ["--scope", scope]
