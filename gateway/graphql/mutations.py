@@ -3,8 +3,8 @@
 `returning` with only columns comes back from the write itself. With
 relationships, the write returns the primary keys and one read (with embeds)
 follows, by those keys; for deletes that read runs first, since the rows are
-gone afterwards. Those reads are separate statements from the write's
-transaction.
+gone afterwards. Those reads run in the write's transaction, on its connection
+(`gateway.query.executor.WriteReads`): they see exactly what it wrote.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Reads are one `run_select` per root field; nested aggregates add one grouped
 statement per aggregate field and level (never one per parent row); writes
-are one `run_write` (one transaction) each.
+are one `run_write` (one transaction) each; `returning` with relationships is
+read inside that transaction, on the write's connection.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from gateway.query import ir
 from gateway.query.aggregate import Aggregate, run_aggregate
 from gateway.query.coerce import CoercionError, coerce_value
 from gateway.query.context import QueryContext
-from gateway.query.executor import run_select, run_write
+from gateway.query.executor import WriteReads, run_select, run_write
 from gateway.query.render import renderer_for
 from schema_cache.model import Catalog
 
@@ -59,22 +60,27 @@ def run_aggregate_root(ctx: QueryContext, root: AggregateRoot, catalog: Catalog)
 def run_write_plan(ctx: QueryContext, plan: WritePlan, catalog: Catalog, bundle: Bundle) -> Any:
     statement = plan.statement
     returning = plan.returning
-    before: list[Row] = []
-    if returning is not None and returning.by_read and isinstance(statement, ir.Delete):
-        # The rows are gone after the delete: read them (with relationships) first.
-        read = keyed_read(plan, [], _types(bundle, statement.target))
-        before = run_select(ctx, dataclasses.replace(read, filter=statement.filter), catalog).rows
-    result = run_write(ctx, statement, catalog)
+    reads: WriteReads | None = None
+    if returning is not None and returning.by_read:
+        # Relationships are read in the write's transaction: after it by the keys it
+        # returned, or, for a delete, before it (the rows are gone afterwards).
+        types = _types(bundle, statement.target)
+        template = keyed_read(plan, [], types)
+        if isinstance(statement, ir.Delete):
+            before = dataclasses.replace(template, filter=statement.filter)
+            reads = WriteReads(template, before=before)
+        else:
+            reads = WriteReads(
+                template, after=lambda done: keyed_read(plan, [_pk(r) for r in done.rows], types)
+            )
+    result = run_write(ctx, statement, catalog, reads)
     rows: list[Row] = []
     if returning is not None:
         rows = result.rows
-        if returning.by_read:
+        if reads is not None:
             keys = [_pk(row) for row in rows]
-            if isinstance(statement, ir.Delete):
-                found = {_key(_pk(row)): row for row in before}
-            else:
-                read = keyed_read(plan, keys, _types(bundle, statement.target))
-                found = {_key(_pk(row)): row for row in run_select(ctx, read, catalog).rows}
+            read_rows = reads.before_rows if reads.before is not None else reads.after_rows
+            found = {_key(_pk(row)): row for row in read_rows}
             rows = [found[_key(k)] for k in keys if _key(k) in found]
         fill_aggregates(ctx, returning.level, rows, catalog)
         if returning.level.shaped:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
 import sqlalchemy as sa
 
 from connectors.errors import wrap_execution_error
@@ -28,20 +32,47 @@ def run_select(ctx: QueryContext, select: Select, catalog: Catalog) -> Result:
         return Result(rows=rows, total=total)
 
 
-def run_write(ctx: QueryContext, statement: Insert | Update | Delete, catalog: Catalog) -> Result:
-    """One transaction: every row is written, or none is."""
-    current_access().require(table_uses(statement, catalog))  # every table, before any SQL
+@dataclass
+class WriteReads:
+    """Reads that run inside a write's transaction, on its connection (GraphQL `returning`
+    with relationships): `before` ahead of the write, `after` built from its result. Every
+    table of `shape` (the reads' select, any filter) is checked with the write's, before SQL."""
+
+    shape: Select
+    before: Select | None = None
+    after: Callable[[Result], Select] | None = None
+    before_rows: list[dict[str, Any]] = field(default_factory=list)
+    after_rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def run_write(
+    ctx: QueryContext,
+    statement: Insert | Update | Delete,
+    catalog: Catalog,
+    reads: WriteReads | None = None,
+) -> Result:
+    """One transaction: every row is written, or none is (and `reads` see it as it is)."""
+    uses = table_uses(statement, catalog)
+    if reads is not None:
+        uses = list(dict.fromkeys([*uses, *table_uses(reads.shape, catalog)]))
+    current_access().require(uses)  # every table, before any SQL
     bound = ctx.bind(statement.target, catalog=catalog)
     connector = bound.connector
-    with connector.connect() as conn:
+    with connector.connect() as conn, read_session() as session:
         try:
             with conn.begin():
+                session.adopt(connector, conn)
+                if reads is not None and reads.before is not None:
+                    reads.before_rows = read_rows(ctx, session, reads.before, catalog)
                 if isinstance(statement, Insert):
                     affected, rows = run_insert(ctx, conn, bound, statement)
                 elif isinstance(statement, Update):
                     affected, rows = run_update(ctx, conn, bound, statement)
                 else:
                     affected, rows = run_delete(ctx, conn, bound, statement)
+                if reads is not None and reads.after is not None:
+                    after = reads.after(Result(rows=rows, affected=affected))
+                    reads.after_rows = read_rows(ctx, session, after, catalog)
         except sa.exc.SQLAlchemyError as exc:
             error = wrap_execution_error(exc, connector.name, connector.dialect)
             observe_write(statement, bound.table, None, error.code)  # audited as failed

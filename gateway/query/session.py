@@ -34,6 +34,10 @@ class Session:
             self._connections[connector.name] = conn
         return conn
 
+    def adopt(self, connector: Connector, conn: Connection) -> None:
+        """Read `connector` through `conn` (a write's connection, inside its transaction)."""
+        self._connections[connector.name] = conn
+
     def fetch(self, connector: Connector, statement: sa.Executable) -> Sequence[Row[Any]]:
         self.statements += 1
         try:
