@@ -18,6 +18,7 @@ from gateway.query.context import Bound, QueryContext
 from gateway.query.errors import InvalidValueError, MalformedRequestError
 from gateway.query.filters import compile_filter, core_column, typed
 from gateway.query.ir import Delete, Field, Insert, OnConflict, Update
+from gateway.query.merge import MERGE_DIALECTS, Merge
 from gateway.query.render import renderer_for
 from gateway.query.select import RAW
 
@@ -111,6 +112,16 @@ def run_insert(
     affected = 0
     keys = []
     for row in rows:
+        if isinstance(statement, Merge):  # one MERGE per row, over the row's own columns
+            merge = statement.for_row(row) if all(c in row for c in statement.target) else None
+            result = conn.execute(merge if merge is not None else sa.insert(bound.core), row)
+            if merge is not None and result.rowcount == 0:
+                continue  # ignore-duplicates matched an existing row: not written, not returned
+            affected += max(result.rowcount, 0)
+            keys.append(
+                _inserted_key(bound, row, result) if merge is None else _row_key(bound, row)
+            )
+            continue
         result = conn.execute(statement, row)
         affected += max(result.rowcount, 0)
         keys.append(_inserted_key(bound, row, result))
@@ -146,6 +157,8 @@ def _insert_statement(bound: Bound, columns: list[str], on_conflict: OnConflict 
             first = target[0]  # a no-op update keeps the existing row
             return upsert.on_duplicate_key_update({first: table.c[first]})
         return upsert.on_duplicate_key_update({c: upsert.inserted[c] for c in updates})
+    if bound.dialect in MERGE_DIALECTS:
+        return Merge(table, columns, tuple(target), on_conflict.resolution == "ignore")
     raise MalformedRequestError(f"upsert is not supported on {bound.dialect} yet")
 
 
@@ -176,6 +189,10 @@ def _without_existing(
         seen.add(key)
         kept.append(row)
     return kept
+
+
+def _row_key(bound: Bound, row: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(row.get(c) for c in bound.table.primary_key)
 
 
 def _inserted_key(bound: Bound, row: dict[str, Any], result: Any) -> tuple[Any, ...]:

@@ -20,7 +20,7 @@ from connectors.registry import build_connector
 from gateway.query.context import QueryContext
 from gateway.query.embed import _restricted
 from gateway.query.filters import compile_filter
-from gateway.query.ir import TableRef
+from gateway.query.ir import OnConflict, TableRef
 from gateway.query.select import compile_count, compile_level
 from gateway.query.writes import _insert_statement, typed_row
 from gateway.rest.grammar import parse_query
@@ -118,6 +118,12 @@ def compile_all(dialect: str, source: Source) -> str:
     customers = ctx.bind(_ref("customers"), catalog=catalog)
     row = typed_row(customers, {"email": "a@example.com", "name": "Ann"}, 0)
     emit("POST /rest/fx/customers", _insert_statement(customers, sorted(row), None).values(row))
+    for resolution in ("merge", "ignore"):
+        conflict = OnConflict(("email",), resolution)  # type: ignore[arg-type]
+        emit(
+            f"POST /rest/fx/customers?on_conflict=email (resolution={resolution}-duplicates)",
+            _insert_statement(customers, sorted(row), conflict),
+        )
     parsed = parse_query([("email", "eq.a@example.com")])
     where = plan_filter_only(customers.table, parsed)
     assert where is not None

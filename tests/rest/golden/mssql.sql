@@ -84,6 +84,12 @@ WHERE __w.__rn > %(rn_1)s AND __w.__rn <= %(rn_2)s ORDER BY __w.__k0, __w.__rn;
 -- POST /rest/fx/customers
 INSERT INTO customers (email, name) OUTPUT inserted.id VALUES (%(email)s, %(name)s);
 
+-- POST /rest/fx/customers?on_conflict=email (resolution=merge-duplicates)
+MERGE INTO customers AS tgt USING (VALUES (%(email)s, %(name)s)) AS src (email, name) ON (tgt.email = src.email) WHEN MATCHED THEN UPDATE SET name = src.name WHEN NOT MATCHED THEN INSERT (email, name) VALUES (src.email, src.name);;
+
+-- POST /rest/fx/customers?on_conflict=email (resolution=ignore-duplicates)
+MERGE INTO customers AS tgt USING (VALUES (%(email)s, %(name)s)) AS src (email, name) ON (tgt.email = src.email) WHEN NOT MATCHED THEN INSERT (email, name) VALUES (src.email, src.name);;
+
 -- PATCH /rest/fx/customers?email=eq.a@example.com
 UPDATE customers SET name=%(name)s WHERE customers.email = %(email_1)s;
 

@@ -90,6 +90,12 @@ WHERE "__w"."__rn" > :rn_1 AND "__w"."__rn" <= :rn_2 ORDER BY "__w"."__k0", "__w
 -- POST /rest/fx/customers
 INSERT INTO customers (email, name) VALUES (:email, :name) RETURNING customers.id INTO :ret_0;
 
+-- POST /rest/fx/customers?on_conflict=email (resolution=merge-duplicates)
+MERGE INTO customers tgt USING (SELECT :email AS email, :name AS name FROM dual) src ON (tgt.email = src.email) WHEN MATCHED THEN UPDATE SET name = src.name WHEN NOT MATCHED THEN INSERT (email, name) VALUES (src.email, src.name);
+
+-- POST /rest/fx/customers?on_conflict=email (resolution=ignore-duplicates)
+MERGE INTO customers tgt USING (SELECT :email AS email, :name AS name FROM dual) src ON (tgt.email = src.email) WHEN NOT MATCHED THEN INSERT (email, name) VALUES (src.email, src.name);
+
 -- PATCH /rest/fx/customers?email=eq.a@example.com
 UPDATE customers SET name=:name WHERE customers.email = :email_1;
 
