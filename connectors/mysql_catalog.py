@@ -86,8 +86,8 @@ STATISTICS = _info_table(
     "COLUMN_NAME",
 )
 CHECK_CONSTRAINTS = _info_table(
-    "CHECK_CONSTRAINTS", "CONSTRAINT_SCHEMA", "CONSTRAINT_NAME", "CHECK_CLAUSE"
-)
+    "CHECK_CONSTRAINTS", "CONSTRAINT_SCHEMA", "CONSTRAINT_NAME", "CHECK_CLAUSE", "TABLE_NAME"
+)  # TABLE_NAME: MariaDB only
 
 TableKey = tuple[str, str]
 _JSON_CHECK = re.compile(r"^\s*json_valid\(\s*`?([^`)]+)`?\s*\)\s*$", re.IGNORECASE)
@@ -119,7 +119,7 @@ def reflect_information_schema(
                 STATISTICS.c.SEQ_IN_INDEX,
             ),
         ),
-        ("checks", _check_query(in_schemas)),
+        ("checks", _check_query(in_schemas, is_mariadb=_is_mariadb(conn))),
     ]
     rows: dict[str, list[Row[Any]]] = {}
     for done, (kind, query) in enumerate(steps, start=1):
@@ -133,7 +133,7 @@ def reflect_information_schema(
         if is_included(r.TABLE_SCHEMA, r.TABLE_NAME, settings.include, settings.exclude)
     ]
     dialect = conn.dialect
-    is_mariadb = bool(getattr(dialect, "is_mariadb", False))
+    is_mariadb = _is_mariadb(conn)
     return SourceRecord(
         dialect="mariadb" if is_mariadb else "mysql",
         server_version=connector.fetch_server_version(conn),
@@ -172,19 +172,24 @@ def _key_query(in_schemas: sa.BindParameter[Any]) -> sa.Select[Any]:
     )
 
 
-def _check_query(in_schemas: sa.BindParameter[Any]) -> sa.Select[Any]:
+def _is_mariadb(conn: Connection) -> bool:
+    return bool(getattr(conn.dialect, "is_mariadb", False))
+
+
+def _check_query(in_schemas: sa.BindParameter[Any], *, is_mariadb: bool) -> sa.Select[Any]:
     tc, cc = TABLE_CONSTRAINTS, CHECK_CONSTRAINTS
+    same = [
+        cc.c.CONSTRAINT_SCHEMA == tc.c.CONSTRAINT_SCHEMA,
+        cc.c.CONSTRAINT_NAME == tc.c.CONSTRAINT_NAME,
+    ]
+    if is_mariadb:
+        # MariaDB names checks per table (a JSON column's check is named after the column):
+        # matched on the schema and name alone, every `payload` check of the schema would
+        # pair with every other, a join that grows with the square of the table count.
+        same.append(cc.c.TABLE_NAME == tc.c.TABLE_NAME)
     return (
         sa.select(tc.c.TABLE_SCHEMA, tc.c.TABLE_NAME, tc.c.CONSTRAINT_NAME, cc.c.CHECK_CLAUSE)
-        .select_from(
-            tc.join(
-                cc,
-                sa.and_(
-                    cc.c.CONSTRAINT_SCHEMA == tc.c.CONSTRAINT_SCHEMA,
-                    cc.c.CONSTRAINT_NAME == tc.c.CONSTRAINT_NAME,
-                ),
-            )
-        )
+        .select_from(tc.join(cc, sa.and_(*same)))
         .where(tc.c.TABLE_SCHEMA.in_(in_schemas), tc.c.CONSTRAINT_TYPE == "CHECK")
         .order_by(tc.c.TABLE_SCHEMA, tc.c.TABLE_NAME, tc.c.CONSTRAINT_NAME)
     )
