@@ -86,8 +86,8 @@ class TableTypes:
         self.bool_exp: GraphQLInputObjectType = GraphQLInputObjectType(
             f"{base}_bool_exp", self._bool_exp_fields, description=f"Conditions on {base} rows."
         )
-        self.order_by = GraphQLInputObjectType(
-            f"{base}_order_by", {f: GraphQLInputField(ORDER_BY) for f in names.columns}
+        self.order_by: GraphQLInputObjectType = GraphQLInputObjectType(
+            f"{base}_order_by", self._order_by_fields
         )
         self.object: GraphQLObjectType = GraphQLObjectType(
             base, self._object_fields, description=table.comment or f"{table.kind} {table.name}"
@@ -197,6 +197,17 @@ class TableTypes:
                 fields[field_name] = GraphQLField(
                     GraphQLNonNull(target.aggregate), target.list_args(), description=_describe(rel)
                 )
+        return fields
+
+    def _order_by_fields(self) -> dict[str, GraphQLInputField]:
+        """Columns, and object relationships within the source (sort by the related row)."""
+        fields = {f: GraphQLInputField(ORDER_BY) for f in self.model.names.columns}
+        for field_name in self.model.names.relationships:
+            rel = self.model.relationship(field_name)
+            target = self.lookup(rel)
+            same_source = rel.target_source == self.model.source.name
+            if rel.kind == "object" and target is not None and same_source:
+                fields[field_name] = GraphQLInputField(target.order_by)
         return fields
 
     def _bool_exp_fields(self) -> dict[str, GraphQLInputField]:

@@ -129,13 +129,28 @@ def _null(path: str) -> MalformedRequestError:
 
 
 def build_order(types: TableTypes, value: list[dict[str, Any]] | None) -> tuple[ir.OrderItem, ...]:
-    """`order_by` items in the order given (within one object, in its key order)."""
+    """`order_by` items in the order given (within one object, in its key order); an object
+    relationship's entry sorts by the related row's columns (`{author: {name: asc}}`)."""
     items: list[ir.OrderItem] = []
     for entry in value or ():
-        for key, direction in entry.items():
-            if direction is None:
-                continue
+        items.extend(_order_entry(types, entry, ()))
+    return tuple(items)
+
+
+def _order_entry(
+    types: TableTypes, entry: dict[str, Any], path: tuple[str, ...]
+) -> list[ir.OrderItem]:
+    items: list[ir.OrderItem] = []
+    for key, direction in entry.items():
+        if direction is None:
+            continue
+        if key in types.model.names.columns:
             how, nulls = direction
             column = types.model.names.columns[key]
-            items.append(ir.OrderItem(column, how == "desc", nulls))
-    return tuple(items)
+            items.append(ir.OrderItem(column, how == "desc", nulls, path))
+        else:
+            rel = types.model.relationship(key)
+            target = types.lookup(rel)
+            assert target is not None  # the schema only offers served, same-source targets
+            items.extend(_order_entry(target, direction, (*path, rel.name)))
+    return items

@@ -92,7 +92,7 @@ def compile_aggregate(
     if windowed:
         number = sa.func.row_number().over(
             partition_by=[bound.core.c[c] for c in aggregate.group_by],
-            order_by=order_clauses(bound, select.order),
+            order_by=order_clauses(bound, select.order, ctx),
         )
         inner_columns.append(number.label("rn"))
     inner = sa.select(*inner_columns).select_from(bound.core)
@@ -103,7 +103,7 @@ def compile_aggregate(
         inner = inner.where(_in_keys(bound, aggregate.group_by, keys))
     if not aggregate.group_by:
         if select.limit is not None or select.offset:
-            inner = inner.order_by(*order_clauses(bound, select.order))
+            inner = inner.order_by(*order_clauses(bound, select.order, ctx))
         if select.limit is not None:
             inner = inner.limit(select.limit)
         if select.offset:

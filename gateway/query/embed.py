@@ -195,7 +195,7 @@ def _restricted(
         return statement.where(condition)
     # A limit per parent: number the rows within each parent, keep the window.
     fields = output_fields(bound, select)
-    ordering = order_clauses(bound, select.order)
+    ordering = order_clauses(bound, select.order, ctx)
     number = sa.func.row_number().over(
         partition_by=[bound.core.c[c] for c in columns], order_by=ordering
     )

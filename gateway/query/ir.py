@@ -51,9 +51,13 @@ Filter = Condition | Junction | RelationshipFilter
 
 @dataclass(frozen=True, slots=True)
 class OrderItem:
+    """A sort key: `column` of the table, or, with `path` (object relationships within the
+    source, in order), of the one row those relationships reach (null when there is none)."""
+
     column: str
     descending: bool = False
     nulls: Nulls | None = None
+    path: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

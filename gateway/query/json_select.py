@@ -114,7 +114,7 @@ def _level(
             sa.literal(embed.output_name),
             _embedded(ctx, aliased, embed.select, catalog, (join, core), rel.kind),
         ]
-    ordering = order_clauses(bound, select.order)
+    ordering = order_clauses(bound, select.order, ctx)
     number = sa.func.row_number().over(order_by=ordering).label("__n")
     statement = sa.select(sa.func.json_build_object(*pairs).label("__j"), number).select_from(core)
     where = where_clause(ctx, bound, select)

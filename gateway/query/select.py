@@ -13,8 +13,9 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.query.context import Bound, QueryContext
 from gateway.query.distinct import first_of_each
+from gateway.query.errors import MalformedRequestError
 from gateway.query.filters import compile_filter, core_column
-from gateway.query.ir import Field, OrderItem, Select
+from gateway.query.ir import Field, OrderItem, Select, TableRef
 
 NATIVE_NULLS_ORDER = ("postgresql", "oracle", "sqlite", "duckdb")
 RAW = sa.types.NullType()  # no result processing: render.py renders raw driver values
@@ -48,20 +49,30 @@ def level_columns(
 def where_clause(ctx: QueryContext, bound: Bound, select: Select) -> ColumnElement[bool] | None:
     where = compile_filter(ctx, bound, select.filter) if select.filter is not None else None
     if select.distinct_on:
-        first = first_of_each(ctx, bound, select, order_clauses)
+        first = first_of_each(ctx, bound, select, lambda b, o: order_clauses(b, o, ctx))
         return first if where is None else sa.and_(where, first)
     return where
 
 
-def order_clauses(bound: Bound, order: tuple[OrderItem, ...]) -> list[ColumnElement[Any]]:
-    """ORDER BY with PostgreSQL's null placement on every dialect; the key breaks ties."""
+def order_clauses(
+    bound: Bound, order: tuple[OrderItem, ...], ctx: QueryContext | None = None
+) -> list[ColumnElement[Any]]:
+    """ORDER BY with PostgreSQL's null placement on every dialect; the key breaks ties.
+
+    Items with a relationship `path` need `ctx` (to reach the related table)."""
     clauses: list[ColumnElement[Any]] = []
     for item in order:
-        column = core_column(bound, item.column, "order")
-        model = bound.table.get_column(item.column)
+        column: ColumnElement[Any]
+        if item.path:
+            column = _through(ctx, bound, item.path, item.column)
+            nullable = True  # no related row sorts as null
+        else:
+            column = core_column(bound, item.column, "order")
+            model = bound.table.get_column(item.column)
+            nullable = model is not None and model.nullable
         nulls_first = item.nulls == "first" if item.nulls else item.descending
         directed = column.desc() if item.descending else column.asc()
-        if model is not None and model.nullable:
+        if nullable:
             if bound.dialect in NATIVE_NULLS_ORDER:
                 directed = directed.nulls_first() if nulls_first else directed.nulls_last()
             else:  # MySQL, MariaDB and SQL Server have no NULLS FIRST/LAST
@@ -71,9 +82,42 @@ def order_clauses(bound: Bound, order: tuple[OrderItem, ...]) -> list[ColumnElem
                     )
                 )
         clauses.append(directed)
-    ordered = {item.column for item in order}
+    ordered = {item.column for item in order if not item.path}
     clauses += [bound.core.c[k].asc() for k in bound.table.primary_key if k not in ordered]
     return clauses
+
+
+def _through(
+    ctx: QueryContext | None, bound: Bound, path: tuple[str, ...], column: str
+) -> ColumnElement[Any]:
+    """`column` of the row reached through the object relationships `path`: a correlated
+    scalar subquery (one per step), so every dialect can sort by it."""
+    if ctx is None:
+        raise MalformedRequestError(
+            "ordering through a relationship is not supported here",
+            errors=[{"parameter": "order", "detail": "relationship order in this position"}],
+        )
+    rel = bound.table.get_relationship(path[0])
+    if rel is None or rel.kind != "object" or rel.target_source != bound.source.name:
+        raise MalformedRequestError(
+            f"'{path[0]}' is not an object relationship of '{bound.table.name}' within its source",
+            errors=[{"parameter": "order", "detail": f"cannot order through '{path[0]}'"}],
+        )
+    target = ctx.bind(TableRef(rel.target_source, rel.target_table, rel.target_schema or None))
+    inner = target.core.alias()
+    aliased = Bound(target.source, target.table, inner, target.connector)  # type: ignore[arg-type]
+    join = sa.and_(
+        *(
+            inner.c[t] == bound.core.c[c]
+            for c, t in zip(rel.columns, rel.target_columns, strict=True)
+        )
+    )
+    value = (
+        _through(ctx, aliased, path[1:], column)
+        if len(path) > 1
+        else core_column(aliased, column, "order")
+    )
+    return sa.select(value).where(join).limit(1).scalar_subquery()
 
 
 def compile_level(
@@ -84,7 +128,7 @@ def compile_level(
     where = where_clause(ctx, bound, select)
     if where is not None:
         statement = statement.where(where)
-    statement = statement.order_by(*order_clauses(bound, select.order))
+    statement = statement.order_by(*order_clauses(bound, select.order, ctx))
     if select.limit is not None:
         statement = statement.limit(select.limit)
     if select.offset:

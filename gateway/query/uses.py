@@ -61,6 +61,11 @@ def _statement(statement: object, catalog: Catalog) -> Iterator[TableUse]:
 def _select(select: Select, catalog: Catalog) -> Iterator[TableUse]:
     yield _use(select.target, "read", catalog)
     yield from _filter(select.filter, select.target, catalog)
+    for item in select.order:  # sorting by a related row's column reads that row's table
+        table = select.target
+        for relationship in item.path:
+            table = _related(table, relationship, catalog, "order")
+            yield _use(table, "read", catalog)
     for embed in select.embeds:
         target = _related(select.target, embed.relationship, catalog, "select")
         yield _use(target, "read", catalog)

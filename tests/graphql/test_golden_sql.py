@@ -2,7 +2,7 @@
 
 No server for either runs here: GraphQL queries are planned against the fixture
 model moved into each dialect's schema, and their IR compiled with the dialect
-(root level, embeds, nested aggregate, distinct_on). FEDGATE_UPDATE_SNAPSHOTS=1
+(root level, embeds, nested aggregate, distinct_on, order_by through a relationship). FEDGATE_UPDATE_SNAPSHOTS=1
 rewrites the files; review the diff.
 """
 
@@ -37,6 +37,7 @@ QUERIES = [
     " { id customer_id total } }",
     '{ fx_orders_aggregate(where: {status: {_neq: "new"}}) { aggregate { count'
     " sum { total } avg { total } max { created_at } } } }",
+    "{ fx_orders(order_by: [{customer: {name: asc}}, {id: desc}], limit: 3) { id } }",
 ]
 
 

@@ -61,6 +61,15 @@ def articles(*fields: str, where: Callable[[Row], bool] = lambda a: True) -> lis
     return [pick(a, *fields) for a in by_id(ARTICLES) if where(a)]
 
 
+def author_of(article: Row) -> Row:
+    return next(pick(a, "id", "name") for a in AUTHORS if a["id"] == article["author_id"])
+
+
+def first_three() -> list[Row]:
+    """Articles by author name, then id: the first three."""
+    return sorted(ARTICLES, key=lambda a: (name_of(a["author_id"]), a["id"]))[:3]
+
+
 def name_of(author_id: int) -> str:
     return next(a["name"] for a in AUTHORS if a["id"] == author_id)
 
@@ -343,6 +352,54 @@ READS = [
                 ("rating", True, None),
                 ("published_on", False, True),
             )
+        },
+    ),
+    Doc(
+        "sort-by-object-relationship",
+        DOCS + "sorting#sorting-based-on-nested-objects-fields",
+        "query { articles(order_by: {author: {id: desc}}) "
+        "{ id rating published_on author { id name } } }",
+        lambda: {
+            "articles": [
+                {**pick(a, "id", "rating", "published_on"), "author": author_of(a)}
+                # equal authors: the primary key breaks the tie, as for every order_by
+                for a in ordered(list(ARTICLES), ("author_id", True, None), ("id", False, None))
+            ]
+        },
+    ),
+    Doc(
+        "sort-by-object-relationship-then-column",
+        DOCS + "sorting#sorting-by-multiple-fields (with a nested object's field)",
+        "query { articles(order_by: [{author: {name: asc}}, {rating: desc_nulls_last}]) "
+        "{ id rating author { name } } }",
+        lambda: {
+            "articles": [
+                {**pick(a, "id", "rating"), "author": {"name": name_of(a["author_id"])}}
+                for a in sorted(
+                    ARTICLES,
+                    key=lambda a: (
+                        name_of(a["author_id"]),
+                        a["rating"] is None,
+                        -(a["rating"] or 0),
+                        a["id"],
+                    ),
+                )
+            ]
+        },
+    ),
+    Doc(
+        "aggregate-ordered-by-object-relationship",
+        DOCS + "aggregation-queries (nodes and limit ordered through a nested object)",
+        "query { articles_aggregate(order_by: [{author: {name: asc}}, {id: asc}], limit: 3) "
+        "{ aggregate { count sum { rating } } nodes { id } } }",
+        lambda: {
+            "articles_aggregate": {
+                "aggregate": {  # over the first three rows, as Hasura aggregates a limited set
+                    "count": len(first_three()),
+                    "sum": {"rating": sum(a["rating"] or 0 for a in first_three())},
+                },
+                "nodes": [{"id": a["id"]} for a in first_three()],
+            }
         },
     ),
     Doc(

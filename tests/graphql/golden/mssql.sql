@@ -32,3 +32,11 @@ SELECT count(*) AS count_1, sum(rows.c0) AS sum_1, avg(CAST(rows.c0 AS FLOAT)) A
 FROM (SELECT orders.total AS c0, orders.created_at AS c1 
 FROM orders 
 WHERE orders.status != %(status_1)s) AS rows;
+
+-- { fx_orders(order_by: [{customer: {name: asc}}, {id: desc}], limit: 3) { id } }
+SELECT TOP __[POSTCOMPILE_param_1] orders.id AS id, orders.id AS __k0 
+FROM orders ORDER BY CASE WHEN ((SELECT TOP __[POSTCOMPILE_param_2] customers_1.name 
+FROM customers AS customers_1 
+WHERE customers_1.id = orders.customer_id) IS NULL) THEN %(param_3)s ELSE %(param_4)s END, (SELECT TOP __[POSTCOMPILE_param_2] customers_1.name 
+FROM customers AS customers_1 
+WHERE customers_1.id = orders.customer_id) ASC, orders.id DESC;

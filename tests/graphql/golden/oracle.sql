@@ -32,3 +32,11 @@ SELECT count(*) AS count_1, sum(rows.c0) AS sum_1, avg(CAST(rows.c0 AS FLOAT)) A
 FROM (SELECT orders.total AS c0, orders.created_at AS c1 
 FROM orders 
 WHERE orders.status != :status_1) rows;
+
+-- { fx_orders(order_by: [{customer: {name: asc}}, {id: desc}], limit: 3) { id } }
+SELECT orders.id AS id, orders.id AS "__k0" 
+FROM orders ORDER BY (SELECT customers_1.name 
+FROM customers customers_1 
+WHERE customers_1.id = orders.customer_id
+ FETCH FIRST __[POSTCOMPILE_param_1] ROWS ONLY) ASC NULLS LAST, orders.id DESC
+ FETCH FIRST __[POSTCOMPILE_param_2] ROWS ONLY;
