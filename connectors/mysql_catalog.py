@@ -143,32 +143,35 @@ def reflect_information_schema(
 
 
 def _key_query(in_schemas: sa.BindParameter[Any]) -> sa.Select[Any]:
-    tc, kcu = TABLE_CONSTRAINTS, KEY_COLUMN_USAGE
+    """Primary, unique and foreign keys from KEY_COLUMN_USAGE alone.
+
+    It lists exactly those three kinds, so the kind follows from the row (the primary key
+    is always named PRIMARY; a foreign key refers to a table). Joining TABLE_CONSTRAINTS
+    for it cost MariaDB a nested loop over both materialized tables: over 20 s at 2,000
+    tables, against half a second for this query.
+    """
+    kcu = KEY_COLUMN_USAGE
+    kind = sa.case(
+        (kcu.c.CONSTRAINT_NAME == "PRIMARY", sa.literal("PRIMARY KEY")),
+        (kcu.c.REFERENCED_TABLE_NAME.is_not(None), sa.literal("FOREIGN KEY")),
+        else_=sa.literal("UNIQUE"),
+    )
     return (
         sa.select(
-            tc.c.TABLE_SCHEMA,
-            tc.c.TABLE_NAME,
-            tc.c.CONSTRAINT_NAME,
-            tc.c.CONSTRAINT_TYPE,
+            kcu.c.TABLE_SCHEMA,
+            kcu.c.TABLE_NAME,
+            kcu.c.CONSTRAINT_NAME,
+            kind.label("CONSTRAINT_TYPE"),
             kcu.c.COLUMN_NAME,
             kcu.c.ORDINAL_POSITION,
             kcu.c.REFERENCED_TABLE_SCHEMA,
             kcu.c.REFERENCED_TABLE_NAME,
             kcu.c.REFERENCED_COLUMN_NAME,
         )
-        .select_from(
-            tc.join(
-                kcu,
-                sa.and_(
-                    kcu.c.CONSTRAINT_SCHEMA == tc.c.CONSTRAINT_SCHEMA,
-                    kcu.c.CONSTRAINT_NAME == tc.c.CONSTRAINT_NAME,
-                    kcu.c.TABLE_SCHEMA == tc.c.TABLE_SCHEMA,
-                    kcu.c.TABLE_NAME == tc.c.TABLE_NAME,
-                ),
-            )
+        .where(kcu.c.TABLE_SCHEMA.in_(in_schemas))
+        .order_by(
+            kcu.c.TABLE_SCHEMA, kcu.c.TABLE_NAME, kcu.c.CONSTRAINT_NAME, kcu.c.ORDINAL_POSITION
         )
-        .where(tc.c.TABLE_SCHEMA.in_(in_schemas))
-        .order_by(tc.c.TABLE_SCHEMA, tc.c.TABLE_NAME, tc.c.CONSTRAINT_NAME, kcu.c.ORDINAL_POSITION)
     )
 
 
@@ -178,18 +181,29 @@ def _is_mariadb(conn: Connection) -> bool:
 
 def _check_query(in_schemas: sa.BindParameter[Any], *, is_mariadb: bool) -> sa.Select[Any]:
     tc, cc = TABLE_CONSTRAINTS, CHECK_CONSTRAINTS
-    same = [
+    if is_mariadb:
+        # MariaDB names checks per table (a JSON column's check is named after the column)
+        # and says which table in CHECK_CONSTRAINTS: no join, which MariaDB runs as a nested
+        # loop over both materialized tables (matched on schema and name alone, every table
+        # also got every same-named check).
+        return (
+            sa.select(
+                cc.c.CONSTRAINT_SCHEMA.label("TABLE_SCHEMA"),
+                cc.c.TABLE_NAME,
+                cc.c.CONSTRAINT_NAME,
+                cc.c.CHECK_CLAUSE,
+            )
+            .where(cc.c.CONSTRAINT_SCHEMA.in_(in_schemas))
+            .order_by(cc.c.CONSTRAINT_SCHEMA, cc.c.TABLE_NAME, cc.c.CONSTRAINT_NAME)
+        )
+    # MySQL 8 names checks per schema; its information_schema joins are views, not loops.
+    same = sa.and_(
         cc.c.CONSTRAINT_SCHEMA == tc.c.CONSTRAINT_SCHEMA,
         cc.c.CONSTRAINT_NAME == tc.c.CONSTRAINT_NAME,
-    ]
-    if is_mariadb:
-        # MariaDB names checks per table (a JSON column's check is named after the column):
-        # matched on the schema and name alone, every `payload` check of the schema would
-        # pair with every other, a join that grows with the square of the table count.
-        same.append(cc.c.TABLE_NAME == tc.c.TABLE_NAME)
+    )
     return (
         sa.select(tc.c.TABLE_SCHEMA, tc.c.TABLE_NAME, tc.c.CONSTRAINT_NAME, cc.c.CHECK_CLAUSE)
-        .select_from(tc.join(cc, sa.and_(*same)))
+        .select_from(tc.join(cc, same))
         .where(tc.c.TABLE_SCHEMA.in_(in_schemas), tc.c.CONSTRAINT_TYPE == "CHECK")
         .order_by(tc.c.TABLE_SCHEMA, tc.c.TABLE_NAME, tc.c.CONSTRAINT_NAME)
     )
