@@ -272,3 +272,39 @@ def test_password_guessing_is_throttled(tmp_path: Path) -> None:
         ]
         assert statuses[0] == 400
         assert statuses[-1] == 429
+
+
+def test_max_age_asks_for_a_fresh_sign_in(gw: Gateway, creds: dict[str, Any]) -> None:
+    _, challenge = pkce()
+    browser = Browser(gw)
+    page = browser.get(authorize_url(creds["client_id"], challenge, "openid shop.customers:read"))
+    consent = browser.get(browser.login(page, "cy").headers["location"])
+    assert browser.decide(consent).status_code == 303
+    gw.clock.advance(120)
+    url = authorize_url(creds["client_id"], challenge, "openid shop.customers:read", max_age="60")
+    again = browser.get(url)
+    assert again.status_code == 200
+    assert 'action="/oauth/login"' in again.text  # signed in 120 s ago: sign in again
+    recent = browser.get(
+        authorize_url(creds["client_id"], challenge, "openid shop.customers:read", max_age="600")
+    )
+    assert recent.status_code == 302  # remembered consent, sign-in young enough
+
+
+def test_the_authorization_endpoint_accepts_post(gw: Gateway, creds: dict[str, Any]) -> None:
+    _, challenge = pkce()
+    form = {
+        "response_type": "code",
+        "client_id": creds["client_id"],
+        "redirect_uri": REDIRECT,
+        "scope": "shop.customers:read",
+        "state": "st-9",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+    }
+    response = gw.client.post("/oauth/authorize", data=form)
+    assert response.status_code == 200
+    assert 'action="/oauth/login"' in response.text
+    bad = gw.client.post("/oauth/authorize", data={**form, "redirect_uri": REDIRECT + "/x"})
+    assert bad.status_code == 400
+    assert "location" not in bad.headers

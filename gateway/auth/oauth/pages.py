@@ -168,6 +168,13 @@ class Flow:
         }
 
 
+def too_old(user: EndUser, max_age: str | None, server: OAuthServer) -> bool:
+    """Whether the sign-in is older than the request's `max_age` seconds."""
+    if not max_age or not max_age.isdigit() or user.auth_time is None:
+        return False
+    return server.now() - user.auth_time > int(max_age)
+
+
 def _error_redirect(flow: Flow, error: OAuth2Error) -> Response | None:
     if not error.redirect_uri:
         return None
@@ -178,6 +185,9 @@ def _error_redirect(flow: Flow, error: OAuth2Error) -> Response | None:
 def page_routes(server: OAuthServer) -> list[Route]:
     async def authorize(request: Request) -> Response:
         pairs = list(request.query_params.multi_items())
+        if request.method == "POST":  # OIDC Core §3.1.2.1: GET and POST (form) alike
+            form = await request.form()
+            pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
         flow = Flow(server, request.headers, request.cookies.get(COOKIE))
 
         def work() -> Response:
@@ -192,6 +202,10 @@ def page_routes(server: OAuthServer) -> list[Route]:
             except OAuth2Error as error:
                 return _error_redirect(flow, error) or error_page(error.description or error.error)
             prompt = (oauth_request.payload.data.get("prompt") or "").split()
+            if user is not None and too_old(
+                user, oauth_request.payload.data.get("max_age"), server
+            ):
+                user = None  # OIDC Core §3.1.2.1 max_age: authenticate again
             if user is None and "none" in prompt:  # OIDC Core §3.1.2.6: never show a page
                 needed = OAuth2Error(error="login_required", redirect_uri=grant.redirect_uri)
                 needed.state = oauth_request.payload.state
@@ -335,7 +349,7 @@ def page_routes(server: OAuthServer) -> list[Route]:
         return await anyio.to_thread.run_sync(work)
 
     return [
-        Route("/oauth/authorize", authorize, methods=["GET"]),
+        Route("/oauth/authorize", authorize, methods=["GET", "POST"]),
         Route("/oauth/login", login, methods=["POST"]),
         Route("/oauth/consent", consent_page, methods=["GET"]),
         Route("/oauth/consent", decide, methods=["POST"]),
