@@ -1,6 +1,6 @@
-"""Introspection of a large PostgreSQL database: fedgate against SQLAlchemy's MetaData.reflect().
+"""Introspection of a large database: fedgate against SQLAlchemy's MetaData.reflect().
 
-Generates a throwaway database of N tables (20 columns each, keys, indexes,
+Generates a throwaway PostgreSQL (or, with `--dialect mariadb`, MariaDB) database of N tables (20 columns each, keys, indexes,
 comments, foreign keys between them), then, interleaved round by round with
 a fresh connector or engine each time: fedgate's `reflect()` (records, with
 its SQL round trips), `build_source()` on that record (model and
@@ -8,6 +8,7 @@ relationships), and `MetaData().reflect()`. Also reflects a second, smaller
 database to show the round trips do not grow with the table count.
 
     .venv/bin/python -m benchmarks.introspection [--tables 2000] [--runs 5] [--keep] [--check]
+    .venv/bin/python -m benchmarks.introspection --dialect mariadb [--tables 2000] [--runs 3]
 """
 
 from __future__ import annotations
@@ -25,11 +26,14 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 import psycopg
+import pymysql
 import sqlalchemy as sa
 
 from benchmarks.introspection_check import check_hand_written, compare_paths, report
 from benchmarks.introspection_schema import create_tables, throwaway_database
 from config.settings import SourceSettings
+from connectors.base import Connector
+from connectors.mariadb import MariaDBConnector
 from connectors.postgresql import PostgreSQLConnector
 from connectors.records import SourceRecord
 from schema_cache.build import build_source
@@ -54,7 +58,10 @@ def timed(action: Callable[[], T]) -> tuple[float, T]:
 
 
 def fedgate_reflect(url: str) -> SourceRecord:
-    connector = PostgreSQLConnector(SourceSettings(name="bench", url=url))
+    settings = SourceSettings(name="bench", url=url)
+    connector: Connector = (
+        MariaDBConnector(settings) if url.startswith("mariadb") else PostgreSQLConnector(settings)
+    )
     try:
         return connector.reflect()
     finally:
@@ -110,14 +117,16 @@ def measure(url: str, runs: int, tables: int) -> dict[str, Samples]:
 def machine(url: str) -> list[str]:
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     with engine.connect() as conn:
-        server = conn.exec_driver_sql("SHOW server_version").scalar()
+        server = conn.exec_driver_sql("SELECT version()").scalar()
+        if engine.dialect.name == "postgresql":
+            server = f"PostgreSQL {conn.exec_driver_sql('SHOW server_version').scalar()}"
     engine.dispose()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return [
         f"date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"machine: {os.cpu_count()} cores, {platform.platform()}, load average {load}",
         f"python {platform.python_version()}, sqlalchemy {sa.__version__}, "
-        f"psycopg {psycopg.__version__}, PostgreSQL {server} (127.0.0.1, trust auth)",
+        f"psycopg {psycopg.__version__}, pymysql {pymysql.__version__}, {server} (127.0.0.1)",
     ]
 
 
@@ -129,16 +138,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", type=int, default=200, help="tables in the small database")
     parser.add_argument("--runs", type=int, default=5, help="interleaved rounds")
     parser.add_argument("--keep", action="store_true", help="do not drop the databases")
+    parser.add_argument("--dialect", choices=["postgresql", "mariadb"], default="postgresql")
     parser.add_argument(
         "--check",
         action="store_true",
         help="also compare pg_catalog records with the Inspector path's; exit 1 on a difference",
     )
     args = parser.parse_args(argv)
+    if args.check and args.dialect != "postgresql":
+        parser.error("--check compares the pg_catalog path: PostgreSQL only")
     ok = True
     with (
-        throwaway_database(keep=args.keep) as large,
-        throwaway_database(keep=args.keep) as small,
+        throwaway_database(keep=args.keep, dialect=args.dialect) as large,
+        throwaway_database(keep=args.keep, dialect=args.dialect) as small,
     ):
         print(f"generating {args.tables} + {args.small} tables", file=sys.stderr)
         create_tables(large, args.tables)

@@ -1,8 +1,9 @@
-"""Throwaway PostgreSQL databases for the introspection benchmark, and their generated DDL.
+"""Throwaway databases for the introspection benchmark, and their generated DDL.
 
 Table i has 20 columns of mixed types, a primary key (plain, identity or
-serial), foreign keys to tables i // 2 and i // 3, and, depending on i, a
-unique constraint, indexes, a check, an enum column and comments.
+serial; AUTO_INCREMENT on MariaDB), foreign keys to tables i // 2 and i // 3,
+and, depending on i, a unique constraint, indexes, a check, an enum column and
+comments. PostgreSQL and MariaDB get the same shape in their own types.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 import sqlalchemy as sa
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+MARIADB_ADMIN_URL = "mariadb+pymysql://root@127.0.0.1:3306/"
 BATCH = 250  # tables per DDL batch: one round trip and one transaction each
 
 
@@ -73,51 +75,112 @@ def build_table_ddl(i: int) -> list[str]:
     return statements
 
 
-def build_ddl_batches(tables: int, batch: int = BATCH) -> Iterator[tuple[int, str]]:
+def build_mariadb_table_ddl(i: int) -> str:
+    """The same table i in MariaDB's types (indexes and comments inline)."""
+    name = table_name(i)
+    key = "id integer AUTO_INCREMENT PRIMARY KEY" if i % 5 == 1 else "id integer PRIMARY KEY"
+    status = (
+        "status enum('new', 'active', 'archived') NOT NULL DEFAULT 'new'"
+        if i % 10 == 0
+        else "status varchar(16)"
+    )
+    comment = f" COMMENT 'Business code of {name}'" if i % 4 == 0 else ""
+    items = [
+        key,
+        "parent_id integer",
+        "other_id integer",
+        f"code varchar(32) NOT NULL{comment}",
+        "name varchar(120)",
+        "description text",
+        "amount decimal(12,2) DEFAULT 0",
+        "quantity bigint",
+        "ratio double",
+        "is_active boolean NOT NULL DEFAULT true",
+        "created_at timestamp NOT NULL DEFAULT current_timestamp",
+        "updated_at datetime",
+        "due_on date",
+        "external_id uuid",
+        "payload json",
+        "tags text",
+        "`rank` smallint",
+        "blob_data blob",
+        "duration time",
+        status,
+    ]
+    if i > 0:
+        items.append(f"CONSTRAINT fk_{name}_parent FOREIGN KEY (parent_id) "
+                     f"REFERENCES {table_name(i // 2)} (id)")  # fmt: skip
+        items.append(f"CONSTRAINT fk_{name}_other FOREIGN KEY (other_id) "
+                     f"REFERENCES {table_name(i // 3)} (id) ON DELETE SET NULL")  # fmt: skip
+    if i % 3 == 0:
+        items.append(f"CONSTRAINT uq_{name}_code UNIQUE (code)")
+    if i % 4 == 0:
+        items.append(f"CONSTRAINT ck_{name}_amount CHECK (amount >= 0)")
+    if i % 2 == 0:
+        items.append(f"INDEX ix_{name}_name_created (name, created_at)")
+    if i % 7 == 0:
+        items.append(f"UNIQUE INDEX ux_{name}_external (external_id)")
+    table_comment = f" COMMENT 'Generated table {i}'" if i % 4 == 0 else ""
+    return f"CREATE TABLE {name} (\n  " + ",\n  ".join(items) + f"\n){table_comment}"
+
+
+def build_ddl_batches(
+    tables: int, batch: int = BATCH, dialect: str = "postgresql"
+) -> Iterator[tuple[int, str]]:
     """The whole schema as a few large SQL scripts in dependency order, with the table count."""
+    if dialect == "mariadb":
+        for i in range(tables):  # PyMySQL sends one statement at a time
+            yield i + 1, build_mariadb_table_ddl(i)
+        return
     yield 0, "CREATE TYPE bench_status AS ENUM ('new', 'active', 'archived')"
     for start in range(0, tables, batch):
         end = min(start + batch, tables)
         yield end, ";\n".join(sql for i in range(start, end) for sql in build_table_ddl(i))
 
 
-def admin_engine() -> sa.Engine:
-    return sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
+def admin_engine(url: str = ADMIN_URL) -> sa.Engine:
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
 
 
-def database_url(name: str) -> str:
-    return sa.make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+def database_url(name: str, admin_url: str = ADMIN_URL) -> str:
+    return sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
 @contextmanager
-def throwaway_database(*, keep: bool = False) -> Iterator[str]:
+def throwaway_database(*, keep: bool = False, dialect: str = "postgresql") -> Iterator[str]:
     """A new database `fgt_bench_<hex>`; yields its URL and drops it after unless `keep`."""
     name = f"fgt_bench_{uuid.uuid4().hex[:10]}"
-    admin = admin_engine()
+    mariadb = dialect == "mariadb"
+    admin = admin_engine(MARIADB_ADMIN_URL if mariadb else ADMIN_URL)
+    quoted = f"`{name}`" if mariadb else f'"{name}"'
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
     try:
-        yield database_url(name)
+        yield database_url(name, MARIADB_ADMIN_URL if mariadb else ADMIN_URL)
     finally:
         if keep:
             print(f"kept database {name}", file=sys.stderr)
         else:
+            force = "" if mariadb else " WITH (FORCE)"
             with admin.connect() as conn:
-                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}{force}")
         admin.dispose()
 
 
 def create_tables(url: str, tables: int) -> None:
-    """Generate `tables` tables in the public schema, reporting progress on stderr."""
+    """Generate `tables` tables in the default schema, reporting progress on stderr."""
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    dialect = "mariadb" if engine.dialect.name in ("mysql", "mariadb") else "postgresql"
     try:
         with engine.connect() as conn:
-            for done, script in build_ddl_batches(tables):
+            for done, script in build_ddl_batches(tables, dialect=dialect):
                 conn.exec_driver_sql(script)
                 conn.commit()
-                print(f"\r  {done}/{tables} tables", end="", file=sys.stderr, flush=True)
-            conn.exec_driver_sql("ANALYZE")  # catalog statistics, as autovacuum would gather
-            conn.commit()
+                if done % 50 == 0 or done == tables:
+                    print(f"\r  {done}/{tables} tables", end="", file=sys.stderr, flush=True)
+            if dialect == "postgresql":
+                conn.exec_driver_sql("ANALYZE")  # catalog statistics, as autovacuum would gather
+                conn.commit()
         print(file=sys.stderr)
     finally:
         engine.dispose()
