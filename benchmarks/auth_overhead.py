@@ -14,6 +14,7 @@ requests per second. Prints the medians and the ratio auth/no-auth (goal >= 0.95
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
 import signal
@@ -22,14 +23,17 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from benchmarks.rest_latency import free_port, start_fedgate
 from config.loader import load_settings
 from gateway.auth.bootstrap import bootstrap_admin
+from gateway.auth.middleware import AuthMiddleware
 from gateway.auth.service import AuthService
 from gateway.demo import ensure_demo
+from gateway.query.access import TableUse, current_access
 
 PATH = "/rest/shop/customers?select=id,name,email&order=id&limit=20"
 CONFIG = """\
@@ -69,6 +73,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=60)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--verbose", action="store_true", help="print every round")
+    parser.add_argument("--in-process", action="store_true", help="call the middleware directly")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -78,6 +83,9 @@ def main() -> None:
         off = write_config(folder, "auth_off", enabled=False, database=database)
         created = bootstrap_admin(AuthService(load_settings(str(on))))
         assert created is not None
+        if args.in_process:
+            in_process(on, created.key, args)
+            return
         ports = {"auth on (API key)": free_port(), "auth off": free_port()}
         headers = {
             "auth on (API key)": {"Authorization": f"Bearer {created.key}"},
@@ -115,6 +123,51 @@ def main() -> None:
         print(f"  {name:<18} median {value:8.0f} req/s")
     print(f"  ratio of medians   {medians['auth on (API key)'] / medians['auth off']:.3f}")
     print(f"  median of per-round ratios {statistics.median(ratios):.3f}")
+
+
+def in_process(on: Path, key: str, args: argparse.Namespace) -> None:
+    """What the middleware and the scope check add to one request, without the network."""
+    service = AuthService(load_settings(str(on)))
+    middleware = AuthMiddleware(inner_app, service)
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": PATH.split("?")[0],
+        "query_string": PATH.split("?")[1].encode(),
+        "client": ("127.0.0.1", 1),
+        "headers": [(b"authorization", f"Bearer {key}".encode()), (b"host", b"bench")],
+    }
+
+    async def rounds() -> tuple[list[float], list[float]]:
+        with_auth: list[float] = []
+        bare: list[float] = []
+        for _ in range(args.rounds):
+            for app, out in ((middleware, with_auth), (inner_app, bare)):
+                started = time.perf_counter()
+                for _ in range(args.requests):
+                    await app(scope, _receive, _send)
+                out.append((time.perf_counter() - started) / args.requests * 1e6)
+        return with_auth, bare
+
+    with_auth, bare = asyncio.run(rounds())
+    added = statistics.median(a - b for a, b in zip(with_auth, bare, strict=True))
+    print(f"\n{platform.python_version()}, {os.cpu_count()} CPUs, in-process ASGI call")
+    print(f"{args.rounds} rounds x {args.requests} calls; the inner app checks one table scope")
+    print(f"  middleware + key + scope check: median {added:.1f} us added per request")
+
+
+async def inner_app(scope: Any, receive: Any, send: Any) -> None:
+    current_access().require([TableUse("shop", "customers", "read")])
+    await send({"type": "http.response.start", "status": 200, "headers": []})
+    await send({"type": "http.response.body", "body": b"[]"})
+
+
+async def _receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b""}
+
+
+async def _send(_message: Any) -> None:
+    return None
 
 
 if __name__ == "__main__":
