@@ -162,3 +162,57 @@ def test_requests_oauthlib_discovery_and_code_flow(server: Server) -> None:
         timeout=30,
     ).json()
     assert set(info) == {"sub"}
+
+
+def test_pyjwt_validates_the_tokens_against_the_published_jwks(server: Server) -> None:
+    """PyJWT, a JOSE library independent of Authlib and joserfc, with only /oauth/jwks.json."""
+    import jwt as pyjwt
+
+    jwks = pyjwt.PyJWKSet.from_dict(
+        requests.get(server.base + "/oauth/jwks.json", verify=server.ca, timeout=30).json()
+    )
+    creds = make_client(server, name="pyjwt")
+    access = creds["access_token"]
+    header = pyjwt.get_unverified_header(access)
+    assert header["typ"] == "at+jwt"
+    key = next(k for k in jwks.keys if k.key_id == header["kid"])
+    claims = pyjwt.decode(
+        access,
+        key,
+        algorithms=["ES256"],
+        audience=server.base,
+        issuer=server.base,
+        options={"require": ["iss", "sub", "aud", "exp", "iat", "jti", "client_id"]},
+    )
+    assert claims["client_id"] == creds["client_id"]
+    assert claims["scope"] == "shop.customers:read"
+    session = OAuth2Session(
+        creds["client_id"],
+        creds["client_secret"],
+        redirect_uri=REDIRECT,
+        scope="openid profile",
+        code_challenge_method="S256",
+    )
+    verifier, _ = pkce()
+    url, _ = session.create_authorization_url(
+        server.base + "/oauth/authorize",
+        code_verifier=verifier,
+        code_challenge_method="S256",
+        nonce="n-pyjwt",
+    )
+    token = session.fetch_token(
+        server.base + "/oauth/token",
+        authorization_response=browse_to_code(server, url),
+        code_verifier=verifier,
+    )
+    id_header = pyjwt.get_unverified_header(token["id_token"])
+    id_key = next(k for k in jwks.keys if k.key_id == id_header["kid"])
+    id_claims = pyjwt.decode(
+        token["id_token"],
+        id_key,
+        algorithms=["RS256"],
+        audience=creds["client_id"],
+        issuer=server.base,
+    )
+    assert id_claims["nonce"] == "n-pyjwt"
+    assert id_claims["preferred_username"] == "dee"
