@@ -245,3 +245,23 @@ def test_the_admin_api_for_clients_needs_admin(gw: Gateway) -> None:
     response = gw.client.get("/admin/api/clients", headers=bearer(creds["access_token"]))
     assert response.status_code == 403
     assert gw.client.get("/admin/api/clients").status_code == 401
+
+
+def test_long_expired_tokens_are_purged_from_the_store(gw: Gateway) -> None:
+    import sqlalchemy as sa
+
+    from gateway.auth.oauth.tables import access_tokens
+
+    creds = active_client(gw, token_lifetime=60)
+    engine = gw.service.engine
+
+    def stored() -> int:
+        with engine.connect() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(access_tokens)).scalar_one()
+            )
+
+    assert stored() == 1
+    gw.clock.advance(2 * 86_400)
+    assert client_token(gw, creds).status_code == 200  # issuing sweeps (at most hourly)
+    assert stored() == 1  # the first, expired a day ago, is gone; the new one stays

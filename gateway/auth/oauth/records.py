@@ -279,3 +279,15 @@ def revoke_client_tokens(conn: sa.Connection, client_id: str, now: float) -> int
         .values(used_at=now)
     )
     return int(a.rowcount) + int(r.rowcount) + int(c.rowcount)
+
+
+def sweep(conn: sa.Connection, now: float, keep: float) -> int:
+    """Delete what can never be valid again: access tokens and refresh families that expired
+    more than `keep` seconds ago (an unknown token answers like an expired one)."""
+    a = conn.execute(
+        access_tokens.delete().where(
+            access_tokens.c.expires_at.is_not(None), access_tokens.c.expires_at < now - keep
+        )
+    )
+    r = conn.execute(refresh_tokens.delete().where(refresh_tokens.c.expires_at < now - keep))
+    return int(a.rowcount) + int(r.rowcount)

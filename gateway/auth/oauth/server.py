@@ -41,6 +41,7 @@ from gateway.auth.users import authenticate_password, role_scopes
 
 DAY = 86_400.0
 ID_TOKEN_SECONDS = 300
+SWEEP_EVERY = 3600.0  # seconds between two purges of long-expired tokens (per process)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,7 @@ class OAuthServer:
         core.register_endpoint(Revocation)
         self.core = core
         self.resource = TokenAuthenticator(self)
+        self._swept_at = float("-inf")
 
     def forget_tokens(self) -> None:
         """Drop cached token checks: a revocation is seen at once in this process."""
@@ -325,6 +327,10 @@ class OAuthServer:
                     now=now,
                     expires_at=expires,
                 )
+        if now - self._swept_at >= SWEEP_EVERY:
+            self._swept_at = now
+            with self.engine.begin() as conn:
+                records.sweep(conn, now, keep=DAY)
         self.audit(
             "oauth.token.issue",
             "ok",
