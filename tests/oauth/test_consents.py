@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,7 +79,10 @@ def test_the_consents_page_signs_in_first(gw: Gateway) -> None:
     assert "You have not allowed any application" in browser.get("/oauth/consents").text
 
 
-def test_no_secret_or_token_reaches_the_audit_log(gw: Gateway) -> None:
+def test_no_secret_or_token_reaches_the_audit_log_or_the_logs(
+    gw: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # Authlib's debug lines included
     creds = active_client(gw, refresh_enabled=True)
     verifier, challenge = pkce()
     browser = Browser(gw)
@@ -126,3 +130,8 @@ def test_no_secret_or_token_reaches_the_audit_log(gw: Gateway) -> None:
     } <= actions
     assert SECRET.findall(entries.text) == []
     assert PASSWORD not in entries.text
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Validate token request" in logged  # Authlib did log at debug level
+    assert SECRET.findall(logged) == []
+    assert PASSWORD not in logged
+    assert creds["client_secret"][4:] not in logged

@@ -44,7 +44,9 @@ class Client(ClientMixin):
     created_at: float
     created_by: str | None
     updated_at: float
-    secret: tuple[str, str] | None = None  # (secret id, digest) of the active secret
+    secret: tuple[str, str] | None = field(
+        default=None, repr=False
+    )  # (id, digest) of the active one
     pepper: str | None = field(default=None, repr=False)
 
     # -- what the client may do -------------------------------------------------------
