@@ -342,3 +342,52 @@ def test_the_token_endpoint_reads_the_body_only(gw: Gateway, creds: dict[str, An
         },
     )
     assert repeated.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize(
+    ("issuer", "audience"),
+    [
+        (ISSUER, ISSUER),  # the control: ours, recorded, accepted
+        (ISSUER + "/", ISSUER),  # trailing-slash issuer
+        ("https://other.test", ISSUER),
+        (ISSUER, "https://other.test"),
+        (ISSUER, ISSUER + "/"),
+    ],
+)
+def test_validly_signed_tokens_for_another_issuer_or_audience_are_refused(
+    gw: Gateway, creds: dict[str, Any], issuer: str, audience: str
+) -> None:
+    from gateway.auth.oauth import records
+    from gateway.auth.oauth.install import oauth_of
+    from gateway.auth.oauth.tokens import mint_access_token
+
+    server = oauth_of(gw.service)
+    assert server is not None
+    minted = mint_access_token(
+        server.ring,
+        issuer=issuer,
+        audience=audience,
+        client_id=creds["client_id"],
+        subject=creds["client_id"],
+        scope="shop.customers:read",
+        lifetime=600,
+        now=gw.clock(),
+    )
+    with server.engine.begin() as conn:  # recorded like an issued token: only iss/aud differ
+        records.save_access(
+            conn,
+            jti=minted.jti,
+            client_id=creds["client_id"],
+            user_id=None,
+            grant_id=None,
+            secret_id=None,
+            scope="shop.customers:read",
+            issued_at=minted.issued_at,
+            expires_at=minted.expires_at,
+        )
+    response = gw.client.get("/rest/shop/customers?limit=1", headers=bearer(minted.token))
+    if (issuer, audience) == (ISSUER, ISSUER):
+        assert response.status_code == 200
+        return
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Bearer realm="fedgate", error="invalid_token"'
