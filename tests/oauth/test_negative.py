@@ -391,3 +391,72 @@ def test_validly_signed_tokens_for_another_issuer_or_audience_are_refused(
         return
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == 'Bearer realm="fedgate", error="invalid_token"'
+
+
+def _sign(
+    gw: Gateway, creds: dict[str, Any], header: dict[str, Any], claims: dict[str, Any]
+) -> str:
+    """A token signed with fedgate's own current key and recorded: only the given parts differ."""
+    import uuid
+
+    from gateway.auth.oauth import records
+    from gateway.auth.oauth.install import oauth_of
+
+    server = oauth_of(gw.service)
+    assert server is not None
+    key = server.ring.signing_key()
+    now = int(gw.clock())
+    jti = uuid.uuid4().hex
+    body = {
+        "iss": ISSUER,
+        "sub": creds["client_id"],
+        "aud": ISSUER,
+        "exp": now + 600,
+        "iat": now,
+        "jti": jti,
+        "client_id": creds["client_id"],
+        "scope": "shop.customers:read",
+        **claims,
+    }
+    body = {k: v for k, v in body.items() if v is not None}
+    head = {"alg": "ES256", "typ": "at+jwt", "kid": key.kid, **header}
+    if "jwk" in head:
+        head["jwk"] = key.as_dict(private=False)
+    head = {k: v for k, v in head.items() if v is not None}
+    token = jwt.encode(head, body, key, algorithms=["ES256"])
+    with server.engine.begin() as conn:
+        records.save_access(
+            conn,
+            jti=jti,
+            client_id=creds["client_id"],
+            user_id=None,
+            grant_id=None,
+            secret_id=None,
+            scope="shop.customers:read",
+            issued_at=now,
+            expires_at=now + 600,
+        )
+    return token
+
+
+@pytest.mark.parametrize(
+    ("header", "claims", "status"),
+    [
+        ({}, {}, 200),  # the control
+        ({"typ": "application/at+jwt"}, {}, 200),  # RFC 9068 §4 allows the long form
+        ({"typ": "JWT"}, {}, 401),
+        ({"typ": None}, {}, 401),
+        ({"jwk": "our own public key"}, {}, 401),  # key material in the header: refused
+        ({}, {"exp": 1}, 401),  # expired long ago
+        ({}, {"iat": 4_000_000_000}, 401),  # issued in the future
+        ({}, {"nbf": 4_000_000_000}, 401),  # not yet valid
+        ({}, {"client_id": None}, 401),  # a required claim missing
+        ({}, {"sub": 42}, 401),  # sub must be a string
+    ],
+)
+def test_our_own_signature_does_not_excuse_a_bad_header_or_claim(
+    gw: Gateway, creds: dict[str, Any], header: dict[str, Any], claims: dict[str, Any], status: int
+) -> None:
+    token = _sign(gw, creds, header, claims)
+    response = gw.client.get("/rest/shop/customers?limit=1", headers=bearer(token))
+    assert response.status_code == status
