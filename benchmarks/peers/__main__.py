@@ -110,8 +110,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     report.write_json(out / "results.json", meta, result)
     report.chart(out / "results.png", meta, result)
     section = report.markdown(meta, result)
-    (out / "results.md").write_text(section)
-    if not args.no_benchmarks_md:
+    if args.no_benchmarks_md:
+        (out / "results.md").write_text(section)
+    else:
         report.splice(ROOT / "BENCHMARKS.md", section)
     print(section)
     return 0
@@ -156,8 +157,12 @@ def main() -> int:
     go.add_argument("--keep", action="store_true", help="keep the databases after the run")
     go.add_argument("--no-peers", action="store_true", help="fedgate and the floor only")
     go.add_argument("--no-mariadb", action="store_true", help="skip loading MariaDB")
-    go.add_argument("--out", default=str(HERE), help="folder for results.json/.md/.png")
-    go.add_argument("--no-benchmarks-md", action="store_true", help="do not update BENCHMARKS.md")
+    go.add_argument("--out", default=str(HERE), help="folder for results.json and .png")
+    go.add_argument(
+        "--no-benchmarks-md",
+        action="store_true",
+        help="write the section to results.md instead of BENCHMARKS.md",
+    )
     go.set_defaults(func=_cmd_run)
     sub.add_parser("install", help="install Node 22 and the peers into the cache").set_defaults(
         func=_cmd_install

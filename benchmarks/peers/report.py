@@ -101,7 +101,8 @@ def markdown(meta: dict[str, Any], result: dict[str, Any]) -> str:
     floor = result.get("floor", {})
     if floor:
         out.append(
-            "### Latency floor: one connection, fedgate against the same SQL through psycopg"
+            "### Latency floor: one connection at a time (wrk -c1), against the same SQL run "
+            "sequentially through psycopg"
         )
         out.append("")
         out.append("| workload | path | p50 ms | p99 ms | p50 above psycopg |")

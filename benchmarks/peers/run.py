@@ -188,6 +188,10 @@ def _check_cells(run: Run) -> None:
             run.status[key] = missing
             continue
         response = _fetch(server, cell)
+        if response.status_code >= 500:  # one retry: a transient failure must not drop a cell
+            log(f"{cell.workload} {cell.system}: HTTP {response.status_code}, retrying once")
+            time.sleep(1)
+            response = _fetch(server, cell)
         if response.status_code >= 300:
             run.status[key] = f"error: HTTP {response.status_code}"
             log(f"{cell.workload} {cell.system}: HTTP {response.status_code} {response.text[:300]}")
