@@ -42,7 +42,7 @@ def compiled(statement: Merge, dialect: str) -> str:
     return str(statement.compile(dialect=sa.create_engine(DIALECTS[dialect][0]).dialect))
 
 
-def parsed(sql: str, dialect: str) -> exp.Expression:
+def parsed(sql: str, dialect: str) -> object:
     # sqlglot reads T-SQL parameters as @name, not pyformat's %(name)s.
     return sqlglot.parse_one(re.sub(r"%\((\w+)\)s", r"@\1", sql), read=DIALECTS[dialect][1])
 
@@ -83,6 +83,7 @@ def test_values_are_bound_parameters(table: sa.Table, dialect: str) -> None:
         {"email": HOSTILE, "name": HOSTILE}
     )
     assert HOSTILE not in compiled(statement, dialect)
+    assert params is not None
     assert set(params.values()) == {HOSTILE}
 
 

@@ -15,6 +15,7 @@ import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -25,6 +26,7 @@ from starlette.testclient import TestClient
 from config.settings import AuthSettings, SchemaCacheSettings, Settings, SourceSettings
 from gateway.app import create_app
 from gateway.query import stream
+from tests.auth.helpers import auth_gateway
 from tests.connectors.compliance import Target
 from tests.live import postgresql_database
 from tests.rest.conformance import CONFORMANCE_TARGETS, Served, serve
@@ -39,7 +41,7 @@ TARGETS = [
 ]
 
 
-def lines(response: httpx.Response) -> list[object]:
+def lines(response: Any) -> list[object]:  # an httpx or TestClient response
     return [orjson.loads(line) for line in response.content.splitlines()]
 
 
@@ -194,3 +196,17 @@ def test_leaving_early_ends_the_transaction(big_gateway: tuple[str, sa.Engine]) 
         time.sleep(0.1)
     assert "idle in transaction" not in states, states
     assert "active" not in states, states
+
+
+def test_access_is_checked_before_the_stream_opens(tmp_path: Path) -> None:
+    with auth_gateway(tmp_path) as gw:
+        key = gw.new_key("shop.orders:read")  # not the customers an embed reaches
+        headers = {"X-API-Key": key, **NDJSON}
+        with recording(gw.client, "shop") as sql:
+            refused = gw.client.get("/rest/shop/orders?select=id,customer(name)", headers=headers)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["scope"] == "shop.customers:read"
+        assert sql.statements == []
+        allowed = gw.client.get("/rest/shop/orders?select=id&order=id&limit=3", headers=headers)
+        assert allowed.status_code == 200
+        assert lines(allowed) == [{"id": 1}, {"id": 2}, {"id": 3}]
