@@ -161,6 +161,21 @@ class AuthSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class GraphQLSettings:
+    """Limits of one GraphQL operation, checked before planning (introspection not counted).
+
+    Args:
+        max_depth: levels of nested selections.
+        max_aliases: aliased fields.
+        max_nodes: field nodes, with fragments expanded where they are spread.
+    """
+
+    max_depth: int = 12
+    max_aliases: int = 50
+    max_nodes: int = 2_000
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     sources: tuple[SourceSettings, ...]
     server: ServerSettings = field(default_factory=ServerSettings)
@@ -168,6 +183,7 @@ class Settings:
     federation: FederationSettings = field(default_factory=FederationSettings)
     relationships: tuple[RelationshipSettings, ...] = ()
     auth: AuthSettings = field(default_factory=AuthSettings)
+    graphql: GraphQLSettings = field(default_factory=GraphQLSettings)
     file: str | None = None
 
     def source(self, name: str) -> SourceSettings:

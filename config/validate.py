@@ -21,6 +21,7 @@ from config.interpolate import child_path
 from config.settings import (
     AuthSettings,
     FederationSettings,
+    GraphQLSettings,
     OAuthSettings,
     RateLimitSettings,
     RelationshipSettings,
@@ -48,6 +49,9 @@ INT_RANGES: Mapping[tuple[type, str], tuple[int, int]] = {
     (SourceSettings, "max_page_size"): (1, 1_000_000),
     (SourceSettings, "connect_timeout_s"): (1, 3_600),
     (SchemaCacheSettings, "ttl_seconds"): (0, 604_800),
+    (GraphQLSettings, "max_depth"): (1, 100),
+    (GraphQLSettings, "max_aliases"): (0, 100_000),
+    (GraphQLSettings, "max_nodes"): (1, 1_000_000),
     (FederationSettings, "row_cap"): (1, 10_000_000),
     (FederationSettings, "statement_timeout_ms"): (1, 86_400_000),
     (FederationSettings, "threads"): (1, 1_024),

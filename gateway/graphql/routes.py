@@ -25,6 +25,7 @@ from gateway.auth.views import rights_key, visible_catalog
 from gateway.graphql import errors as gql_errors
 from gateway.graphql.engine import Request as GraphQLRequest
 from gateway.graphql.graphiql import STATIC_DIR, graphiql_page
+from gateway.graphql.limits import Limits
 from gateway.graphql.state import LiveSchema
 from gateway.query.context import QueryContext
 from gateway.runtime import Runtime
@@ -47,9 +48,9 @@ def live_schema(request: Request) -> LiveSchema:
             read_only = frozenset(s.name for s in settings.sources if s.read_only)
             pages = {s.name: s.max_page_size for s in settings.sources}
             prefixes = {s.name: graphql_prefix(s) for s in settings.sources}
-            live = LiveSchema(
-                read_only, max_limit=lambda source: pages.get(source, 1_000), prefixes=prefixes
-            )
+            bounds = settings.graphql
+            limits = Limits(bounds.max_depth, bounds.max_aliases, bounds.max_nodes)
+            live = LiveSchema(read_only, limits, lambda source: pages.get(source, 1_000), prefixes)
             runtime.cache.subscribe(live.on_refresh)
             state.graphql = live
     return live
