@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gateway.auth.admin_api import NO_STORE, _json, _run, _who
-from gateway.auth.oauth import clients, lifecycle, signing
+from gateway.auth.oauth import clients, lifecycle, registration, signing
 from gateway.auth.oauth.server import OAuthServer
 from gateway.auth.service import AuthService
 from gateway.responses import json_response
@@ -34,7 +34,7 @@ def client_admin_routes(server: OAuthServer) -> list[Route]:
         actor = _who()
 
         def work(s: AuthService) -> clients.Client:
-            spec = clients.build_spec(body)
+            spec = registration.build_spec(body)
             client_id = clients.create_client(s.engine, spec, now=s.clock(), created_by=actor)
             client = clients.get_client(s.engine, client_id)
             server.audit("client.create", "ok", client_id, by=actor, **_detail(client))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from config.settings import Settings
 from gateway.auth.cli import _actions, _os_user
-from gateway.auth.oauth import clients, lifecycle, signing
+from gateway.auth.oauth import clients, lifecycle, registration, signing
 from gateway.auth.oauth.server import OAuthServer
 from gateway.auth.service import AuthService
 from gateway.console import Console
@@ -141,7 +141,7 @@ def _create(args: argparse.Namespace, server: OAuthServer, actor: str, console: 
     }
     if args.grant:
         body["grant_types"] = args.grant
-    spec = clients.build_spec(body)
+    spec = registration.build_spec(body)
     engine = server.engine
     client_id = clients.create_client(engine, spec, now=server.now(), created_by=actor)
     client = clients.get_client(engine, client_id)
