@@ -72,3 +72,11 @@ def pkce() -> tuple[str, str]:
     verifier = secrets.token_urlsafe(48)
     digest = hashlib.sha256(verifier.encode()).digest()
     return verifier, base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def cannot_read(response: httpx.Response, scope: str) -> None:
+    """Refused without data: 403 naming `scope`, or 404 where the table is hidden from a
+    principal who may not use it at all (it then answers like a table that does not exist)."""
+    assert response.status_code in (403, 404), response.text
+    if response.status_code == 403:
+        assert response.json()["scope"] == scope
