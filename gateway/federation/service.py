@@ -15,9 +15,10 @@ from typing import Any
 from cachetools import LRUCache
 
 from config.errors import FedgateError
+from gateway.auth.views import audit_hidden, visible_catalog
 from gateway.federation.cancel import CancelToken
 from gateway.federation.engine import DuckEngine
-from gateway.federation.errors import SqlForbiddenError
+from gateway.federation.errors import SqlUnknownTableError
 from gateway.federation.execute import execute_plan
 from gateway.federation.limits import FederationLimits
 from gateway.federation.plan import Plan
@@ -26,6 +27,7 @@ from gateway.federation.result import Result
 from gateway.federation.statement import parse_statement
 from gateway.query.access import current_access
 from gateway.runtime import Runtime
+from schema_cache.model import Catalog
 
 log = logging.getLogger(__name__)
 SQL_SCOPE = "sql"
@@ -34,6 +36,15 @@ PLAN_CACHE_SIZE = 256
 
 class CatalogNotReadyError(FedgateError):
     code = "not_ready"
+
+
+def _audit_hidden(sql: str, params: Sequence[Any], catalog: Catalog, configured: list[str]) -> None:
+    """Audit a denial when every name the caller could not see exists (tables hidden from it)."""
+    try:
+        uses = bind_statement(parse_statement(sql, params), catalog, configured).table_uses()
+    except FedgateError:
+        return  # a name unknown to everyone: not an access decision
+    audit_hidden(uses)
 
 
 class SqlService:
@@ -47,22 +58,24 @@ class SqlService:
         self._plans_lock = threading.Lock()
 
     def bind(self, sql: str, params: Sequence[Any]) -> BoundStatement:
-        """Check the `sql` scope, parse, resolve every table, then check `read` on each one.
+        """Check the `sql` scope, parse, resolve every table among those the caller may
+        read (`visible_catalog`), then check `read` on each one.
 
         Runs no SQL: a caller without the rights learns nothing about the sources' schemas.
         """
         access = current_access()
-        if not access.has_scope(SQL_SCOPE):
-            raise SqlForbiddenError(
-                f"the '{SQL_SCOPE}' scope is required for /sql",
-                errors=[{"scope": SQL_SCOPE, "detail": "missing scope"}],
-            )
+        access.require_scope(SQL_SCOPE)  # a refusal is audited like any other
         catalog = self.runtime.cache.catalog
         if not catalog.is_ready:
             raise CatalogNotReadyError("No schema snapshot yet: introspection is running.")
         statement = parse_statement(sql, params)
         configured = [s.name for s in self.runtime.settings.sources]
-        bound = bind_statement(statement, catalog, configured)
+        # Names resolve among the tables the caller may read: one it may not is unknown.
+        try:
+            bound = bind_statement(statement, visible_catalog(catalog, access), configured)
+        except SqlUnknownTableError:
+            _audit_hidden(sql, params, catalog, configured)
+            raise
         access.require(bound.table_uses())
         return bound
 

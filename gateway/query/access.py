@@ -46,6 +46,9 @@ class Access(Protocol):
     def has_scope(self, scope: str) -> bool:
         """Whether a scope outside tables is held, e.g. `sql` or `admin`."""
 
+    def require_scope(self, scope: str) -> None:
+        """Raise a 403 `FedgateError` naming `scope` unless it is held (audited as a denial)."""
+
 
 class Unrestricted:
     """Every table, every operation: auth disabled, or internal work outside a request."""
@@ -58,6 +61,9 @@ class Unrestricted:
 
     def has_scope(self, scope: str) -> bool:
         return True
+
+    def require_scope(self, scope: str) -> None:
+        return None
 
 
 UNRESTRICTED = Unrestricted()

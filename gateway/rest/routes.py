@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import anyio
@@ -11,8 +12,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from config.errors import FedgateError
-from gateway.query.context import Bound, QueryContext
-from gateway.query.errors import MalformedRequestError, RowNotFoundError
+from gateway.auth.views import audit_hidden, hidden_use, known_catalog
+from gateway.query.access import Operation
+from gateway.query.context import Bound, QueryContext, resolve_table
+from gateway.query.errors import MalformedRequestError, RowNotFoundError, UnknownTableError
 from gateway.query.executor import run_select, run_write
 from gateway.query.ir import (
     Delete,
@@ -63,11 +66,35 @@ def _table_ref(request: Request) -> TableRef:
 
 
 def _bind(request: Request, catalog: Catalog) -> Bound:
+    """The table of the path, named against the caller's view of the model (`known_catalog`):
+    a table it may not use is a 404 as an unknown one, and every later name check (columns,
+    embeds, relationships) sees only what it may use. Statements still run on `catalog`."""
     if not catalog.is_ready:
         raise NotReadyError("No schema snapshot yet: introspection is running.")
     header = profile_header(request.method)
     ref = apply_profile(_table_ref(request), request.headers.get(header), header, catalog)
-    return _context(request).bind(ref, catalog=catalog)
+    context = _context(request)
+    try:
+        source, table = resolve_table(ref, known_catalog(catalog), context.connectors)
+    except UnknownTableError as unknown:
+        try:  # a table that exists but is hidden from the caller: audited as a denial
+            hidden = context.bind(ref, catalog=catalog)
+        except UnknownTableError:
+            raise unknown from None
+        operation = _OPERATIONS.get(request.method, "read")
+        audit_hidden([hidden_use(hidden.source, hidden.table, operation)])
+        raise
+    return replace(context.bind(ref, catalog=catalog), source=source, table=table)
+
+
+_OPERATIONS: dict[str, Operation] = {
+    "GET": "read",
+    "HEAD": "read",
+    "POST": "insert",
+    "PUT": "insert",
+    "PATCH": "update",
+    "DELETE": "delete",
+}
 
 
 def _params(request: Request) -> list[tuple[str, str]]:
@@ -123,7 +150,7 @@ async def list_rows(request: Request) -> Response:
         parsed,
         default_limit=None,
         max_limit=_max_page(request, bound),
-        catalog=catalog,
+        catalog=known_catalog(catalog),
         range_=parse_range_header(range_header) if range_header else None,
     )
     if prefer.count:
@@ -286,7 +313,7 @@ async def one_row(request: Request) -> Response:
             parsed,
             default_limit=None,
             max_limit=_max_page(request, bound),
-            catalog=catalog,
+            catalog=known_catalog(catalog),
         )
         select = Select(
             select.target, select.fields, select.embeds, _and(select.filter, key), limit=1

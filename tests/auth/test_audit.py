@@ -68,7 +68,7 @@ def test_updates_and_deletes_by_key_record_the_key(gw: Gateway) -> None:
 
 
 def test_a_denial_is_audited(gw: Gateway) -> None:
-    key = gw.new_key("shop.customers:read")
+    key = gw.new_key("shop.customers:read", "shop.orders:insert")
     gw.client.get("/rest/shop/customers?select=id,orders(id)", headers={"X-API-Key": key})
     (entry,) = entries(gw, action="access.denied")
     assert entry["outcome"] == "denied"

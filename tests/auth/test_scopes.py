@@ -26,25 +26,29 @@ INSERT_PRODUCT = ("POST", "/rest/shop/products")
 DELETE_PRODUCT = ("DELETE", "/rest/shop/products?id=eq.123456")
 UPDATE_PRODUCT = ("PATCH", "/rest/shop/products?id=eq.123456")
 
-# (scopes, request, status): each line one cell of the scope grammar.
+# (scopes, request, status): each line one cell of the scope grammar. A table the key
+# may not use at all is unknown to it (404, as a missing table); one it may use in
+# another way is refused with 403 naming the scope.
 MATRIX = [
     (["shop.customers:read"], READ_CUSTOMERS, 200),
-    (["shop.orders:read"], READ_CUSTOMERS, 403),
+    (["shop.orders:read"], READ_CUSTOMERS, 404),
+    (["shop.orders:read", "shop.customers:insert"], READ_CUSTOMERS, 403),
     (["shop:read"], READ_CUSTOMERS, 200),
-    (["shop:read"], READ_EVENTS, 403),
+    (["shop:read"], READ_EVENTS, 404),
+    (["shop:read", "analytics:write"], READ_EVENTS, 403),
     (["*:read"], READ_EVENTS, 200),
     (["*:read"], INSERT_PRODUCT, 403),
     (["shop.customers:*"], READ_CUSTOMERS, 200),
     (["shop.main.customers:read"], READ_CUSTOMERS, 200),  # the default schema spelled out
     (["shop.products:write"], DELETE_PRODUCT, 200),
     (["shop.products:write"], UPDATE_PRODUCT, 200),
-    (["shop.products:write"], READ_CUSTOMERS, 403),
+    (["shop.products:write"], READ_CUSTOMERS, 404),
     (["shop.products:delete"], DELETE_PRODUCT, 200),
     (["shop.products:delete"], UPDATE_PRODUCT, 403),
     (["shop.products:update"], UPDATE_PRODUCT, 200),
     (["shop.products:insert"], DELETE_PRODUCT, 403),
     (["*:*"], UPDATE_PRODUCT, 200),
-    (["sql"], READ_CUSTOMERS, 403),
+    (["sql"], READ_CUSTOMERS, 404),
 ]
 
 
@@ -73,7 +77,7 @@ def test_an_insert_needs_insert_and_a_returned_row_needs_read(gw: Gateway) -> No
 
 
 def test_the_403_names_the_missing_scope(gw: Gateway) -> None:
-    key = gw.new_key("shop.customers:read")
+    key = gw.new_key("shop.customers:read", "shop.orders:insert")
     response = gw.client.get("/rest/shop/orders", headers={"X-API-Key": key})
     assert response.status_code == 403
     body = response.json()
@@ -95,8 +99,12 @@ def test_the_403_names_the_missing_scope(gw: Gateway) -> None:
 def test_a_table_reached_through_an_embed_or_filter_needs_its_scope_before_any_sql(
     gw: Gateway, path: str, missing: str
 ) -> None:
+    # The embedded table may be written, not read: known to the key, so a 403 (with no
+    # rights at all it would be unknown: tests/auth/test_hidden_tables.py).
     key = gw.new_key(
-        "shop.customers:read", "shop.orders:read" if "order_items" in path else "x:read"
+        "shop.customers:read",
+        "shop.orders:read" if "order_items" in path else "shop.orders:insert",
+        "shop.order_items:insert",
     )
     with recording(gw.client, "shop") as sql:
         response = gw.client.get(path, headers={"X-API-Key": key})
@@ -124,7 +132,7 @@ def test_effective_rights_are_the_key_scopes_within_the_owner_roles(gw: Gateway)
     key = gw.new_key("*:read", owner="carol")  # asks for more than carol's roles hold
     headers = {"X-API-Key": key}
     assert gw.client.get("/rest/shop/customers?limit=1", headers=headers).status_code == 200
-    assert gw.client.get("/rest/shop/orders?limit=1", headers=headers).status_code == 403
+    assert gw.client.get("/rest/shop/orders?limit=1", headers=headers).status_code == 404
     assert (
         gw.client.post(
             "/admin/api/roles", headers=admin, json={"name": "ord", "scopes": ["shop.orders:read"]}
@@ -229,7 +237,7 @@ def test_guest_access_is_off_by_default_and_exactly_its_scopes_when_on(
             assert catalog.status_code == 401
         else:
             assert products.status_code == 200
-            assert customers.status_code == 403
+            assert customers.status_code == 404  # not a table the guest may use: unknown
             assert write.status_code == 403
             assert tables_of(catalog.json()) == {"shop": {"products"}, "analytics": set()}
 
@@ -248,7 +256,7 @@ def test_a_graphql_mutation_needs_the_write_scope(gw: Gateway) -> None:
     [
         (["sql", "shop.customers:read"], "SELECT count(*) AS n FROM shop.customers", 200),
         (["shop.customers:read"], "SELECT count(*) AS n FROM shop.customers", 403),
-        (["sql", "shop.customers:read"], "SELECT count(*) AS n FROM shop.orders", 403),
+        (["sql", "shop.customers:read"], "SELECT count(*) AS n FROM shop.orders", 400),
         (["sql", "*:read"], "SELECT count(*) AS n FROM shop.orders", 200),
     ],
 )

@@ -46,6 +46,13 @@ class RecordingAccess:
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
 
+    def require_scope(self, scope: str) -> None:
+        if scope not in self.scopes:
+            raise DeniedError(
+                f"the '{scope}' scope is required",
+                errors=[{"scope": scope, "detail": "missing scope"}],
+            )
+
 
 def with_access(app: ASGIApp, access: Access) -> ASGIApp:
     """The app with `access` installed for every request (what the auth middleware does)."""

@@ -135,14 +135,23 @@ def test_read_is_required_on_every_table_touched(home):
         response = client.post("/sql", json={"sql": statement})
         state = client.app_state  # type: ignore[attr-defined]
 
-    assert response.status_code == 403
-    assert {(u.source, u.table, u.operation, u.schema) for u in access.required} == {
+    # Tables the caller may not read are unknown to it (as if they did not exist).
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "sql_unknown_table"
+    assert {e["name"] for e in body["errors"]} == {"shop.orders", "analytics.daily_sales"}
+    assert all(set(e["suggestions"]) <= {"shop.customers"} for e in body["errors"])
+    # Refused before any SQL ran: the embedded DuckDB was never even opened.
+    assert state.sql_service.engine._root is None
+
+    everything = RecordingAccess()
+    with sql_client(demo_with(home), everything) as client:
+        assert client.post("/sql", json={"sql": statement}).status_code == 200
+    assert {(u.source, u.table, u.operation, u.schema) for u in everything.required} == {
         ("shop", "orders", "read", None),
         ("shop", "customers", "read", None),
         ("analytics", "daily_sales", "read", None),
     }
-    # Refused before any SQL ran: the embedded DuckDB was never even opened.
-    assert state.sql_service.engine._root is None
 
 
 def test_the_access_check_comes_before_a_statement_that_would_fail_to_run(home):
@@ -155,8 +164,8 @@ def test_the_access_check_comes_before_a_statement_that_would_fail_to_run(home):
     try:
         with access_scope(denied), pytest.raises(FedgateError) as raised:
             service.run("SELECT 1 / name FROM shop.customers", [], CancelToken())
-        assert raised.value.code == "forbidden"
-        assert denied.required == [TableUse("shop", "customers", "read", None)]
+        assert raised.value.code == "sql_unknown_table"  # unreadable: unknown to the caller
+        assert denied.required == [TableUse("shop", "customers", "read", None)]  # audited
         assert service.engine._root is None
         with access_scope(RecordingAccess()), pytest.raises(FedgateError) as failed:
             service.run("SELECT 1 / name FROM shop.customers", [], CancelToken())
@@ -187,7 +196,7 @@ def test_a_planned_shape_is_reused_with_new_values_and_access_still_checked(home
         denied = RecordingAccess(readable=frozenset())
         with access_scope(denied), pytest.raises(FedgateError) as raised:
             service.plan(statement, ["paid"])
-        assert raised.value.code == "forbidden"
+        assert raised.value.code == "sql_unknown_table"  # unreadable: unknown to the caller
     finally:
         service.close()
         for connector in runtime.connectors.values():
