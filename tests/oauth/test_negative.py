@@ -13,7 +13,8 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey
 
-from tests.auth.helpers import Gateway
+from config.settings import OAuthSettings, RateLimitSettings
+from tests.auth.helpers import Gateway, auth_gateway
 from tests.oauth.flow import PASSWORD, Browser, authorize_url, make_user
 from tests.oauth.helpers import (
     ISSUER,
@@ -56,7 +57,12 @@ NEAR_MISSES = [
 
 @pytest.fixture(scope="module")
 def gw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    with oauth_gateway(tmp_path_factory.mktemp("neg"), password_grant=True) as gateway:
+    # Many refusals from one address on purpose: the failed-auth throttle (tested on its
+    # own in test_tokens.py) would turn the later ones into 429s.
+    no_throttle = RateLimitSettings(failed_auth_per_minute=0)
+    home = tmp_path_factory.mktemp("neg")
+    oauth = OAuthSettings(issuer=ISSUER, password_grant=True)
+    with auth_gateway(home, oauth=oauth, rate_limits=no_throttle) as gateway:
         make_user(gateway, "bob", "shop.customers:read")
         yield gateway
 
