@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from connectors.base import Connector, Progress
+from connectors.gc_pause import gc_paused
 from connectors.records import SourceRecord
 
 
@@ -37,10 +38,12 @@ class PostgreSQLConnector(Connector):
         from connectors.postgresql_types import TypeMapper
 
         default_schema = self.default_schema(conn)
-        catalog = fetch_catalog(conn, self.schemas_to_reflect(conn), self.settings, progress)
+        with gc_paused():  # some 500,000 rows and records, no cycles: see connectors/gc_pause.py
+            catalog = fetch_catalog(conn, self.schemas_to_reflect(conn), self.settings, progress)
+            tables = build_tables(catalog, TypeMapper(self, conn.dialect), default_schema)
         return SourceRecord(
             dialect=self.dialect,
             server_version=self.fetch_server_version(conn),
             default_schema=default_schema,
-            tables=build_tables(catalog, TypeMapper(self, conn.dialect), default_schema),
+            tables=tables,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from config.settings import RelationshipSettings
+from connectors.gc_pause import gc_paused
 from connectors.records import ColumnRecord, SourceRecord, TableRecord
 from schema_cache.model import (
     Check,
@@ -63,6 +64,13 @@ def build_source(
     name: str, record: SourceRecord, declared: Iterable[RelationshipSettings] = ()
 ) -> Source:
     """The model of one source, with relationships derived and a version hash."""
+    with gc_paused():  # 40,000 columns at 2,000 tables, no cycles: see connectors/gc_pause.py
+        return _build_source(name, record, declared)
+
+
+def _build_source(
+    name: str, record: SourceRecord, declared: Iterable[RelationshipSettings]
+) -> Source:
     tables = tuple(build_table(t) for t in record.tables)
     by_key = {(t.schema, t.name): t for t in tables}
     extra = list(declared_relationships(name, record.default_schema, by_key, declared))
