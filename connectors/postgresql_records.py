@@ -19,13 +19,19 @@ from connectors.reflection import build_indexes, build_uniques
 def build_tables(
     catalog: CatalogRows, mapper: TypeMapper, default_schema: str
 ) -> tuple[TableRecord, ...]:
-    tables = (build_table(r, catalog, mapper, default_schema) for r in catalog.relations)
+    seen: dict[tuple[Any, ...], ColumnRecord] = {}
+    tables = (build_table(r, catalog, mapper, default_schema, seen) for r in catalog.relations)
     return tuple(sorted(tables, key=lambda t: (t.schema, t.name)))
 
 
 def build_table(
-    relation: RelationRow, catalog: CatalogRows, mapper: TypeMapper, default_schema: str
+    relation: RelationRow,
+    catalog: CatalogRows,
+    mapper: TypeMapper,
+    default_schema: str,
+    seen: dict[tuple[Any, ...], ColumnRecord],
 ) -> TableRecord:
+    """The record of one relation; `seen` shares equal column records between tables."""
     oid = relation.oid
     qualifier = None if relation.schema == default_schema else relation.schema
     constraints = catalog.constraints.get(oid, [])
@@ -49,7 +55,7 @@ def build_table(
         schema=relation.schema,
         name=relation.name,
         kind="view" if relation.relkind == "v" else "table",
-        columns=tuple(build_column(c, mapper, qualifier) for c in catalog.columns.get(oid, ())),
+        columns=build_columns(catalog.columns.get(oid, ()), mapper, qualifier, seen),
         primary_key=_names(catalog, oid, pk.attnums) if pk else (),
         primary_key_name=pk.name if pk else None,
         foreign_keys=build_foreign_keys(oid, constraints, catalog),
@@ -85,6 +91,28 @@ def build_foreign_keys(
         for c in constraints
         if c.contype == "f"
     )
+
+
+def build_columns(
+    rows: Sequence[Sequence[Any]],
+    mapper: TypeMapper,
+    qualifier: str | None,
+    seen: dict[tuple[Any, ...], ColumnRecord],
+) -> tuple[ColumnRecord, ...]:
+    """Column records of a table's rows, each distinct row built once into `seen`.
+
+    Tables repeat columns (`id`, `created_at`, `name varchar(120)`): a row equal to an
+    earlier one but for its table and position gives the same (immutable) record.
+    """
+    records = []
+    for row in rows:
+        # Every field but relid, attnum and the enum labels (which follow from the type).
+        key = (qualifier, *row[2:12], *row[13:])
+        record = seen.get(key)
+        if record is None:
+            record = seen[key] = build_column(row, mapper, qualifier)
+        records.append(record)
+    return tuple(records)
 
 
 def build_column(row: Sequence[Any], mapper: TypeMapper, qualifier: str | None) -> ColumnRecord:

@@ -40,12 +40,22 @@ def build_column(record: ColumnRecord) -> Column:
     )
 
 
-def build_table(record: TableRecord) -> Table:
+def _column(record: ColumnRecord, seen: dict[ColumnRecord, Column]) -> Column:
+    # Tables repeat columns (`id`, `created_at`): equal records give one immutable Column.
+    column = seen.get(record)
+    if column is None:
+        column = seen[record] = build_column(record)
+    return column
+
+
+def build_table(record: TableRecord, columns: dict[ColumnRecord, Column] | None = None) -> Table:
+    """The model of one table; `columns` shares the model of equal column records."""
+    seen = {} if columns is None else columns
     return Table(
         schema=record.schema,
         name=record.name,
         kind="view" if record.kind == "view" else "table",
-        columns=tuple(build_column(c) for c in record.columns),
+        columns=tuple(_column(c, seen) for c in record.columns),
         primary_key=record.primary_key,
         foreign_keys=tuple(
             ForeignKey(f.name, f.columns, f.referred_schema, f.referred_table, f.referred_columns)
@@ -71,7 +81,8 @@ def build_source(
 def _build_source(
     name: str, record: SourceRecord, declared: Iterable[RelationshipSettings]
 ) -> Source:
-    tables = tuple(build_table(t) for t in record.tables)
+    columns: dict[ColumnRecord, Column] = {}
+    tables = tuple(build_table(t, columns) for t in record.tables)
     by_key = {(t.schema, t.name): t for t in tables}
     extra = list(declared_relationships(name, record.default_schema, by_key, declared))
     relationships = derive_relationships(name, tables, extra)
