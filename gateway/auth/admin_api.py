@@ -181,6 +181,58 @@ async def grant_role(request: Request) -> Response:
     return json_response(_user(await _run(request, "role.grant", work)))
 
 
+async def revoke_role(request: Request) -> Response:
+    name, role = request.path_params["name"], request.path_params["role"]
+
+    def work(s: AuthService) -> users.User:
+        users.revoke_role(s.engine, name, role)
+        s.forget()  # cached grants carry role scopes
+        s.record("role.revoke", "ok", target=name, detail={"role": role})
+        return users.get_user(s.engine, name)
+
+    return json_response(_user(await _run(request, "role.revoke", work)))
+
+
+async def update_user(request: Request) -> Response:
+    """`{"active": false}` deactivates a user (their keys are refused), `true` reactivates."""
+    name = request.path_params["name"]
+    active = _field(await _json(request), "active", bool)
+    action = "user.activate" if active else "user.deactivate"
+
+    def work(s: AuthService) -> users.User:
+        if not active:
+            _not_yourself(name, "deactivate")
+        user = users.set_active(s.engine, name, active)
+        s.forget()  # cached grants carry the owner's state
+        s.record(action, "ok", target=name)
+        return user
+
+    return json_response(_user(await _run(request, action, work)))
+
+
+async def delete_user(request: Request) -> Response:
+    name = request.path_params["name"]
+
+    def work(s: AuthService) -> users.User:
+        _not_yourself(name, "delete")
+        user, keys = users.delete_user(s.engine, name)
+        s.forget()
+        s.record("user.delete", "ok", target=name, detail={"keys_deleted": keys})
+        return user
+
+    await _run(request, "user.delete", work)
+    return Response(status_code=204)
+
+
+def _not_yourself(name: str, verb: str) -> None:
+    """The admin API does not lock out the user whose key is calling it (the CLI can)."""
+    if name == _who():
+        raise AdminInputError(
+            f"you cannot {verb} the user whose key makes this request",
+            errors=[{"parameter": "name", "detail": "the calling user"}],
+        )
+
+
 async def list_roles(request: Request) -> Response:
     found = await _run(request, "role.list", lambda s: users.list_roles(s.engine))
     return json_response({"roles": [_role(r) for r in found]})
@@ -261,7 +313,10 @@ def admin_routes() -> list[Route]:
         Route(f"{prefix}/keys/{{key_id}}", revoke_key, methods=["DELETE"]),
         Route(f"{prefix}/users", list_users, methods=["GET"]),
         Route(f"{prefix}/users", create_user, methods=["POST"]),
+        Route(f"{prefix}/users/{{name}}", update_user, methods=["PATCH"]),
+        Route(f"{prefix}/users/{{name}}", delete_user, methods=["DELETE"]),
         Route(f"{prefix}/users/{{name}}/roles", grant_role, methods=["POST"]),
+        Route(f"{prefix}/users/{{name}}/roles/{{role}}", revoke_role, methods=["DELETE"]),
         Route(f"{prefix}/roles", list_roles, methods=["GET"]),
         Route(f"{prefix}/roles", create_role, methods=["POST"]),
         Route(f"{prefix}/audit", list_audit, methods=["GET"]),

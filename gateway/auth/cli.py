@@ -51,7 +51,7 @@ def add_auth_commands(add: AddCommand) -> None:
     revoke.add_argument("key_id", help="id of the key (from `fedgate keys list`)")
     revoke.add_argument("--reason", help="kept with the key and in the audit log")
 
-    user = _actions(add("users", "Users: create, list."))
+    user = _actions(add("users", "Users: create, list, deactivate, activate, delete."))
     new_user = user.add_parser("create", help="create a user (password read from stdin)")
     new_user.add_argument("name")
     new_user.add_argument(
@@ -61,8 +61,15 @@ def add_auth_commands(add: AddCommand) -> None:
     )
     new_user.add_argument("--role", action="append", default=[], help="grant this role (repeat)")
     user.add_parser("list", help="users and their roles")
+    for verb, text in (
+        ("deactivate", "refuse the user's keys and tokens from now on (reversible)"),
+        ("activate", "accept the user's keys again after a deactivate"),
+        ("delete", "delete the user with their API keys and role grants (not reversible)"),
+    ):
+        change = user.add_parser(verb, help=text, description=text)
+        change.add_argument("name", help="the user's name (from `fedgate users list`)")
 
-    role = _actions(add("roles", "Roles: create, list, grant (roles carry scopes)."))
+    role = _actions(add("roles", "Roles: create, list, grant, revoke (roles carry scopes)."))
     new_role = role.add_parser("create", help="create a role with scopes")
     new_role.add_argument("name")
     new_role.add_argument("--scope", action="append", required=True, metavar="SCOPE")
@@ -71,6 +78,12 @@ def add_auth_commands(add: AddCommand) -> None:
     grant = role.add_parser("grant", help="give a user a role")
     grant.add_argument("role")
     grant.add_argument("user")
+    revoke_help = (
+        "take a role from a user: their keys narrow at once (other instances: cache_seconds)"
+    )
+    take = role.add_parser("revoke", help=revoke_help, description=revoke_help)
+    take.add_argument("role")
+    take.add_argument("user")
 
     trail = _actions(add("audit", "The audit log: verify the hash chain, list entries."))
     trail.add_parser("verify", help="recompute the hash chain; exit 1 if an entry was altered")
@@ -183,6 +196,18 @@ def _users(
         ]
         console.table(("name", "active", "roles", "created"), rows, out=sys.stdout)
         return 0
+    if args.action in ("deactivate", "activate"):
+        users.set_active(engine, args.name, args.action == "activate")
+        service.record(f"user.{args.action}", "ok", principal=actor, target=args.name)
+        console.info(f"{args.action}d user {args.name}")
+        return 0
+    if args.action == "delete":
+        _, keys = users.delete_user(engine, args.name)
+        service.record(
+            "user.delete", "ok", principal=actor, target=args.name, detail={"keys_deleted": keys}
+        )
+        console.info(f"deleted user {args.name} and {keys} API key(s)")
+        return 0
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else None
     users.create_user(engine, args.name, password)
     for role in args.role:
@@ -212,6 +237,13 @@ def _roles(
             detail={"scopes": list(role.scopes)},
         )
         console.info(f"created role {role.name}: {' '.join(role.scopes)}")
+        return 0
+    if args.action == "revoke":
+        users.revoke_role(engine, args.user, args.role)
+        service.record(
+            "role.revoke", "ok", principal=actor, target=args.user, detail={"role": args.role}
+        )
+        console.info(f"revoked {args.role} from {args.user}")
         return 0
     users.grant_role(engine, args.user, args.role)
     service.record(

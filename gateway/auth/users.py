@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from gateway.auth.errors import AdminInputError, AdminNotFoundError
 from gateway.auth.scopes import ScopeSyntaxError, parse_scopes, split_scopes
-from gateway.auth.tables import roles, user_roles, users
+from gateway.auth.tables import api_keys, roles, user_roles, users
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
@@ -184,16 +184,50 @@ def grant_role(engine: sa.Engine, user_name: str, role_name: str) -> None:
 
 
 def revoke_role(engine: sa.Engine, user_name: str, role_name: str) -> None:
+    """Take a role from a user (404 unless the user holds it)."""
     with engine.begin() as conn:
         user_id = conn.execute(sa.select(users.c.id).where(users.c.name == user_name)).scalar()
         role_id = conn.execute(sa.select(roles.c.id).where(roles.c.name == role_name)).scalar()
-        if user_id is None or role_id is None:
-            raise AdminNotFoundError(f"user '{user_name}' does not hold role '{role_name}'")
-        conn.execute(
+        done = conn.execute(
             user_roles.delete().where(
                 user_roles.c.user_id == user_id, user_roles.c.role_id == role_id
             )
         )
+        if user_id is None or role_id is None or done.rowcount == 0:
+            raise AdminNotFoundError(f"user '{user_name}' does not hold role '{role_name}'")
+
+
+def set_active(engine: sa.Engine, name: str, active: bool) -> User:
+    """Deactivate or reactivate a user: an inactive user's keys and tokens are refused."""
+    with engine.begin() as conn:
+        done = conn.execute(users.update().where(users.c.name == name).values(active=active))
+        if done.rowcount == 0:
+            raise AdminNotFoundError(f"no user named '{name}'")
+    return get_user(engine, name)
+
+
+def delete_user(engine: sa.Engine, name: str) -> tuple[User, int]:
+    """Delete a user with their API keys, role grants and every other row that references
+    them (found in the store's own foreign keys); returns the user and its key count."""
+    user = get_user(engine, name)
+    with engine.begin() as conn:
+        keys = conn.execute(api_keys.delete().where(api_keys.c.owner_id == user.id)).rowcount
+        for name_, column in _references_to_users(conn):
+            referring = sa.table(name_, sa.column(column))
+            conn.execute(referring.delete().where(referring.c[column] == user.id))
+        conn.execute(users.delete().where(users.c.id == user.id))
+    return user, keys
+
+
+def _references_to_users(conn: sa.Connection) -> list[tuple[str, str]]:
+    """(table, column) of every foreign key to `users.id`, as the database declares them."""
+    inspector = sa.inspect(conn)
+    return [
+        (table, fk["constrained_columns"][0])
+        for table in inspector.get_table_names()
+        for fk in inspector.get_foreign_keys(table)
+        if fk["referred_table"] == users.name and len(fk["constrained_columns"]) == 1
+    ]
 
 
 def role_scopes(conn: sa.Connection, user_id: str) -> tuple[str, ...]:
