@@ -119,10 +119,10 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):
         return opaque.mint(opaque.CODE)
 
     def save_authorization_code(self, code: str, request: Any) -> None:
-        _server(self).save_code(code, request)
+        _server(self).redemption.save_code(code, request)
 
     def query_authorization_code(self, code: str, client: Any) -> records.CodeRecord | None:
-        return _server(self).find_code(code, client)
+        return _server(self).redemption.find_code(code, client)
 
     def delete_authorization_code(self, authorization_code: Any) -> None:
         pass  # consumed before the token was minted; kept until expiry to detect reuse
@@ -134,7 +134,7 @@ class AuthorizationCode(grants.AuthorizationCodeGrant):
     def create_token_response(self) -> Any:
         server = _server(self)
         code: records.CodeRecord = self.request.authorization_code
-        server.consume_code(code)  # raises invalid_grant (and revokes) if it was spent
+        server.redemption.consume_code(code)  # raises invalid_grant (and revokes) if it was spent
         user = self.authenticate_user(code)
         if user is None:
             raise InvalidGrantError("the user of this code is no longer active")
@@ -154,7 +154,7 @@ class RefreshToken(grants.RefreshTokenGrant):
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     def authenticate_refresh_token(self, refresh_token: str) -> records.RefreshRecord | None:
-        return _server(self).find_refresh(refresh_token)
+        return _server(self).redemption.find_refresh(refresh_token)
 
     def authenticate_user(self, refresh_token: records.RefreshRecord) -> Any:
         return _server(self).end_user(refresh_token.user_id)
@@ -166,7 +166,9 @@ class RefreshToken(grants.RefreshTokenGrant):
     def create_token_response(self) -> Any:
         server = _server(self)
         old: records.RefreshRecord = self.request.refresh_token
-        server.consume_refresh(old)  # raises invalid_grant and revokes the family on reuse
+        server.redemption.consume_refresh(
+            old
+        )  # raises invalid_grant and revokes the family on reuse
         user = self.authenticate_user(old)
         if user is None:
             raise InvalidGrantError("the user of this token is no longer active")

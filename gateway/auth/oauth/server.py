@@ -33,6 +33,7 @@ from gateway.auth.oauth.grants import (
 )
 from gateway.auth.oauth.introspection import Introspection, Revocation
 from gateway.auth.oauth.policy import OIDC_SCOPES, covered
+from gateway.auth.oauth.redemption import Redemption
 from gateway.auth.oauth.resource import TokenAuthenticator
 from gateway.auth.oauth.signing import KeyRing
 from gateway.auth.service import AuthService
@@ -109,6 +110,7 @@ class OAuthServer:
         core.register_endpoint(Revocation)
         self.core = core
         self.resource = TokenAuthenticator(self)
+        self.redemption = Redemption(self)
         self._swept_at = float("-inf")
 
     def forget_tokens(self) -> None:
@@ -165,93 +167,6 @@ class OAuthServer:
         """Only with `offline_access` granted and refresh allowed for the client (OIDC §11)."""
         return "offline_access" in scope and bool(
             grant.request.client.check_grant_type("refresh_token")
-        )
-
-    # -- codes -------------------------------------------------------------------------
-
-    def save_code(self, code: str, request: Any) -> None:
-        now = self.now()
-        data = request.payload.data
-        wanted = tuple(request.scope.split()) if request.scope else ()
-        record = records.CodeRecord(
-            digest=opaque.digest(code, self.service.pepper),
-            client_id=request.client.id,
-            user_id=request.user.id,
-            # as sent: the token request must repeat it only if the authorization request had it
-            redirect_uri=request.payload.redirect_uri or "",
-            scope=" ".join(self.held_scope(request.user.id, wanted)),
-            nonce=data.get("nonce"),
-            code_challenge=data["code_challenge"],
-            code_challenge_method=data["code_challenge_method"],
-            auth_time=request.user.auth_time or now,
-            grant_id=uuid.uuid4().hex,
-            expires_at=now + self.settings.code_seconds,
-            used_at=None,
-        )
-        with self.engine.begin() as conn:
-            records.save_code(conn, record, now)
-        self.audit(
-            "oauth.code.issue", "ok", record.client_id, user=record.user_id, scope=record.scope
-        )
-
-    def find_code(self, code: str, client: Client) -> records.CodeRecord | None:
-        if not opaque.is_well_formed(code, opaque.CODE):
-            return None
-        with self.engine.connect() as conn:
-            record = records.find_code(conn, opaque.digest(code, self.service.pepper))
-        if record is None or record.client_id != client.id:
-            return None
-        if record.used_at is not None:
-            self._code_reused(record)
-            return None
-        return record if record.expires_at > self.now() else None
-
-    def consume_code(self, record: records.CodeRecord) -> None:
-        with self.engine.begin() as conn:
-            won = records.consume_code(conn, record.digest, self.now())
-        if not won:
-            self._code_reused(record)
-            raise InvalidGrantError("the code was already used")
-
-    def _code_reused(self, record: records.CodeRecord) -> None:
-        with self.engine.begin() as conn:
-            revoked = records.revoke_grant(conn, record.grant_id, self.now())
-        self.forget_tokens()
-        self.audit(
-            "oauth.code.reuse", "denied", record.client_id, grant=record.grant_id, revoked=revoked
-        )
-
-    # -- refresh tokens ------------------------------------------------------------------
-
-    def find_refresh(self, value: str) -> records.RefreshRecord | None:
-        if not isinstance(value, str) or not opaque.is_well_formed(value, opaque.REFRESH_TOKEN):
-            return None
-        with self.engine.connect() as conn:
-            record = records.find_refresh(conn, opaque.digest(value, self.service.pepper))
-        if record is None or record.revoked_at is not None:
-            return None
-        if record.used_at is not None:
-            self._refresh_reused(record)
-            return None
-        return record if record.expires_at > self.now() else None
-
-    def consume_refresh(self, record: records.RefreshRecord) -> None:
-        with self.engine.begin() as conn:
-            won = records.consume_refresh(conn, record.id, self.now())
-        if not won:
-            self._refresh_reused(record)
-            raise InvalidGrantError("the refresh token was already used")
-
-    def _refresh_reused(self, record: records.RefreshRecord) -> None:
-        with self.engine.begin() as conn:
-            revoked = records.revoke_grant(conn, record.grant_id, self.now())
-        self.forget_tokens()
-        self.audit(
-            "oauth.refresh.reuse",
-            "denied",
-            record.client_id,
-            family=record.grant_id,
-            revoked=revoked,
         )
 
     # -- tokens --------------------------------------------------------------------------
