@@ -42,7 +42,7 @@ def primary_keys(
     if result.rows and all(c in result.rows[0] for c in pk):
         return [[row[c] for c in pk] for row in result.rows]
     if isinstance(statement, Insert):
-        if all(all(c in row for c in pk) for row in statement.rows):
+        if all(isinstance(row, dict) and all(c in row for c in pk) for row in statement.rows):
             return [[_plain(row[c]) for c in pk] for row in statement.rows]
         return None
     found = _key_conditions(statement.filter, pk)

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from config.errors import FedgateError
 from connectors.errors import wrap_execution_error
 from gateway.query.access import current_access
 from gateway.query.context import QueryContext
@@ -77,6 +78,9 @@ def run_write(
             error = wrap_execution_error(exc, connector.name, connector.dialect)
             observe_write(statement, bound.table, None, error.code)  # audited as failed
             raise error from exc
+        except FedgateError as refused:  # values refused before the statement ran
+            observe_write(statement, bound.table, None, refused.code)  # audited as failed
+            raise
     result = Result(rows=rows, affected=affected)
     observe_write(statement, bound.table, result)  # the audit log, when auth is on
     return result

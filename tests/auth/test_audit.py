@@ -13,6 +13,7 @@ from gateway.auth import audit
 from gateway.auth.tables import audit_log
 from gateway.cli import main
 from tests.auth.helpers import Gateway, auth_gateway
+from tests.rest.helpers import recording
 
 
 @pytest.fixture
@@ -171,3 +172,20 @@ def test_a_graphql_mutation_is_audited_like_a_rest_write(gw: Gateway) -> None:
     (entry,) = entries(gw, action="data.update")
     assert entry["target"] == "shop.products"
     assert entry["detail"]["keys"] == [[5]]
+
+
+def test_a_write_refused_for_its_values_before_sql_is_audited_as_failed(gw: Gateway) -> None:
+    row = {"id": 960, "sku": "SKU-960", "name": "x", "category": "t", "price": "not a price"}
+    with recording(gw.client, "shop") as sql:
+        refused = gw.client.post("/rest/shop/products", headers=gw.admin, json=row)
+        not_rows = gw.client.post("/rest/shop/products", headers=gw.admin, json=[1, "x"])
+    assert refused.status_code in (400, 422), refused.text
+    assert not_rows.status_code == 400
+    assert [s for s in sql.statements if "products" in s.lower()] == []
+    first, second = entries(gw, action="data.insert")
+    assert first["outcome"] == second["outcome"] == "failed"
+    assert first["detail"]["error"] == refused.json()["code"]
+    assert (first["detail"]["rows"], first["detail"]["keys"]) == (0, [[960]])
+    assert "not a price" not in str(first)
+    assert second["detail"]["error"] == "bad_request"
+    assert second["detail"]["keys"] is None
