@@ -107,6 +107,12 @@ def test_rest_a_table_the_key_may_write_but_not_read_is_known_and_refused_with_4
     assert read.json()["scope"] == "shop.orders:read"
     listed = gw.client.get("/rest/shop/nothere", headers=headers).json()["errors"][0]["valid"]
     assert listed == ["customers", "orders"]
+    # The GraphQL schema holds readable tables only: there the table is absent.
+    mutation = "mutation { delete_shop_orders(where: {id: {_eq: -1}}) { affected_rows } }"
+    absent = graphql(gw, headers, mutation)
+    assert absent.get("data") is None
+    assert "delete_shop_orders" in " ".join(messages(absent))
+    assert "forbidden" not in str(absent)
 
 
 def test_rest_a_readable_table_answers_403_naming_the_write_scope(
