@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from connectors.types import TypeFamily
+from gateway.query.errors import InvalidValueError
 from schema_cache.model import Column
 
 INT32 = (-(2**31), 2**31 - 1)
@@ -44,6 +45,20 @@ def coerce_value(column: Column, value: Any) -> Any:
     if column.length is not None and isinstance(result, str) and len(result) > column.length:
         raise CoercionError(f"text of at most {column.length} characters")
     return result
+
+
+def coerce_for(model: Column, column: str, value: Any, parameter: str | None = None) -> Any:
+    """`value` coerced to `model`'s type, or a 422 naming `column` (and `parameter`)."""
+    try:
+        return coerce_value(model, value)
+    except CoercionError as exc:
+        shown = str(value)[:60]
+        raise InvalidValueError(
+            f"value '{shown}' does not fit column '{column}': expected {exc}",
+            errors=[
+                {"parameter": parameter or column, "column": column, "detail": f"expected {exc}"}
+            ],
+        ) from None
 
 
 def _integer(value: Any, column: Column) -> int:

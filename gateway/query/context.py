@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from connectors.base import Connector
 from gateway.query.errors import UnknownTableError, unknown_name
 from gateway.query.ir import TableRef
+from gateway.query.prepared import StatementCache
 from gateway.query.tables import TableCache
 from schema_cache.model import Catalog, Source, Table
 
@@ -38,6 +39,7 @@ class QueryContext:
         self._get_catalog = get_catalog
         self.connectors = connectors
         self.tables = tables or TableCache()
+        self.statements = StatementCache()  # built statements per request shape
 
     def bind(self, ref: TableRef, *, catalog: Catalog | None = None) -> Bound:
         catalog = catalog or self._get_catalog()

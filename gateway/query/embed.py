@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from gateway.query.context import Bound, QueryContext
 from gateway.query.errors import MalformedRequestError, UnknownRelationshipError, unknown_name
 from gateway.query.ir import Embed, Field, Select, TableRef
-from gateway.query.json_select import can_build_json, read_json_rows
+from gateway.query.json_select import can_build_json, json_statement, read_json_rows
 from gateway.query.render import renderer_for
 from gateway.query.select import (
     compile_level,
@@ -30,6 +31,7 @@ from gateway.query.select import (
     where_clause,
 )
 from gateway.query.session import Session
+from gateway.query.shapes import shape_of
 from schema_cache.model import Catalog, Relationship
 
 CHUNK = 1000  # keys per IN list: Oracle allows 1000 items, SQL Server 2100 parameters
@@ -40,9 +42,30 @@ def read_rows(
     ctx: QueryContext, session: Session, select: Select, catalog: Catalog
 ) -> list[dict[str, Any]]:
     bound = ctx.bind(select.target, catalog=catalog)
+    shape, values = shape_of(select)
+    source = (bound.source.name, bound.source.version, bound.dialect)
     if can_build_json(ctx, bound, select, catalog):
-        return read_json_rows(ctx, session, bound, select, catalog)
-    rows, _ = _read_level(ctx, session, bound, select, catalog, restrict=None)
+        prepared = ctx.statements.prepare(
+            ("json", *source, shape),
+            len(values),
+            lambda: json_statement(ctx, bound, shape, catalog),
+        )
+        if prepared is None:
+            return read_json_rows(ctx, session, bound, select, catalog)
+        raw = session.fetch_prepared(bound.connector, prepared, prepared.params(values))[0][0]
+        rows: list[dict[str, Any]] = orjson.loads(raw)
+        return rows
+    level = plan_level(bound, select)
+    prepared = ctx.statements.prepare(
+        ("level", *source, shape, level.keys),
+        len(values),
+        lambda: compile_level(ctx, bound, shape, level.keys),
+    )
+    if prepared is None:
+        rows, _ = _read_level(ctx, session, bound, select, catalog, restrict=None)
+        return rows
+    raw_rows = session.fetch_prepared(bound.connector, prepared, prepared.params(values))
+    rows, _ = finish_level(ctx, session, bound, select, catalog, level, raw_rows)
     return rows
 
 

@@ -15,7 +15,8 @@ from gateway.query.context import QueryContext
 from gateway.query.embed import read_rows
 from gateway.query.ir import Delete, Insert, Result, Select, Update
 from gateway.query.select import compile_count
-from gateway.query.session import read_session
+from gateway.query.session import Session, read_session
+from gateway.query.shapes import shape_of
 from gateway.query.uses import table_uses
 from gateway.query.write_log import observe_write
 from gateway.query.writes import run_delete, run_insert, run_update
@@ -28,9 +29,19 @@ def run_select(ctx: QueryContext, select: Select, catalog: Catalog) -> Result:
         rows = read_rows(ctx, session, select, catalog)
         total = None
         if select.count:
-            bound = ctx.bind(select.target, catalog=catalog)
-            total = int(session.fetch(bound.connector, compile_count(ctx, bound, select))[0][0])
+            total = count_rows(ctx, session, select, catalog)
         return Result(rows=rows, total=total)
+
+
+def count_rows(ctx: QueryContext, session: Session, select: Select, catalog: Catalog) -> int:
+    """The exact count of `select`'s rows, its statement prepared once per request shape."""
+    bound = ctx.bind(select.target, catalog=catalog)
+    shape, values = shape_of(select)
+    key = ("count", bound.source.name, bound.source.version, bound.dialect, shape)
+    prepared = ctx.statements.prepare(key, len(values), lambda: compile_count(ctx, bound, shape))
+    if prepared is None:
+        return int(session.fetch(bound.connector, compile_count(ctx, bound, select))[0][0])
+    return int(session.fetch_prepared(bound.connector, prepared, prepared.params(values))[0][0])
 
 
 @dataclass

@@ -7,16 +7,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from gateway.query.coerce import CoercionError, coerce_value
+from gateway.query.coerce import coerce_for
 from gateway.query.context import Bound, QueryContext
 from gateway.query.errors import (
-    InvalidValueError,
     MalformedRequestError,
     UnknownColumnError,
     UnknownRelationshipError,
     unknown_name,
 )
 from gateway.query.ir import Condition, Filter, Junction, RelationshipFilter, TableRef
+from gateway.query.shapes import Slot, slot_parameter
 
 _COMPARE = {
     "eq": lambda c, v: c == v,
@@ -38,19 +38,13 @@ def core_column(bound: Bound, name: str, parameter: str | None = None) -> sa.Col
 
 
 def typed(bound: Bound, column: str, value: Any, parameter: str | None = None) -> Any:
-    """The value coerced to the column's type, or a 422 naming the column."""
+    """The value coerced to the column's type, or a 422 naming the column; a `Slot` (a
+    request shape being prepared) becomes the bound parameter its value is typed for."""
     model = bound.table.get_column(column)
     assert model is not None
-    try:
-        return coerce_value(model, value)
-    except CoercionError as exc:
-        shown = str(value)[:60]
-        raise InvalidValueError(
-            f"value '{shown}' does not fit column '{column}': expected {exc}",
-            errors=[
-                {"parameter": parameter or column, "column": column, "detail": f"expected {exc}"}
-            ],
-        ) from None
+    if isinstance(value, Slot):
+        return slot_parameter(value, model, bound.core.c[column], parameter)
+    return coerce_for(model, column, value, parameter)
 
 
 def compile_filter(ctx: QueryContext, bound: Bound, node: Filter) -> ColumnElement[bool]:

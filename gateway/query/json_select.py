@@ -72,11 +72,17 @@ def can_build_json(ctx: QueryContext, bound: Bound, select: Select, catalog: Cat
 def read_json_rows(
     ctx: QueryContext, session: Session, bound: Bound, select: Select, catalog: Catalog
 ) -> list[dict[str, Any]]:
-    built = _aggregate(_level(ctx, bound, select, catalog, correlate=None))
-    statement = sa.select(sa.cast(built, sa.Text))  # text: parsed by orjson, not the driver
-    raw = session.fetch(bound.connector, statement)[0][0]
+    raw = session.fetch(bound.connector, json_statement(ctx, bound, select, catalog))[0][0]
     rows: list[dict[str, Any]] = orjson.loads(raw)
     return rows
+
+
+def json_statement(
+    ctx: QueryContext, bound: Bound, select: Select, catalog: Catalog
+) -> sa.Select[Any]:
+    """The one statement whose single value is the response's JSON array, as text."""
+    built = _aggregate(_level(ctx, bound, select, catalog, correlate=None))
+    return sa.select(sa.cast(built, sa.Text))  # text: parsed by orjson, not the driver
 
 
 def _level(

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Row
 
 from connectors.base import Connector
 from connectors.errors import wrap_execution_error
+from gateway.query.prepared import Prepared
 
 AUTOCOMMIT_READS = ("postgresql", "mysql", "mariadb")
 
@@ -42,6 +43,16 @@ class Session:
         self.statements += 1
         try:
             return self.connection(connector).execute(statement).all()
+        except sa.exc.SQLAlchemyError as exc:
+            raise wrap_execution_error(exc, connector.name, connector.dialect) from exc
+
+    def fetch_prepared(
+        self, connector: Connector, prepared: Prepared, params: dict[str, Any]
+    ) -> Sequence[Row[Any]]:
+        """Rows of a statement prepared per request shape, with this request's values."""
+        self.statements += 1
+        try:
+            return prepared.run(self.connection(connector), params)
         except sa.exc.SQLAlchemyError as exc:
             raise wrap_execution_error(exc, connector.name, connector.dialect) from exc
 
