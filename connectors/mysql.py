@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import sqltypes
 
 from connectors.base import Connector, Progress
+from connectors.gc_pause import gc_paused
 from connectors.records import SourceRecord
 from connectors.typemap import TypeInfo, build_type_info
 from connectors.types import TypeFamily
@@ -63,7 +64,8 @@ class MySQLConnector(Connector):
     def reflect_source(self, conn: Connection, progress: Progress | None) -> SourceRecord:
         from connectors.mysql_catalog import reflect_information_schema
 
-        return reflect_information_schema(self, conn, progress)
+        with gc_paused():  # rows and records in bulk, no cycles: see connectors/gc_pause.py
+            return reflect_information_schema(self, conn, progress)
 
 
 def statement_timeout_sql(timeout_ms: int, *, is_mariadb: bool) -> str:

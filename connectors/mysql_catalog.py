@@ -224,6 +224,7 @@ def build_tables(
 ) -> tuple[TableRecord, ...]:
     columns, keys = _group(rows["columns"]), _group(rows["keys"])
     indexes, checks = _group(rows["indexes"]), _group(rows["checks"])
+    seen: dict[tuple[Any, ...], ColumnRecord] = {}
     records = []
     for table in tables:
         key = (table.TABLE_SCHEMA, table.TABLE_NAME)
@@ -237,9 +238,7 @@ def build_tables(
                 name=table.TABLE_NAME,
                 kind="view" if table.TABLE_TYPE == "VIEW" else "table",
                 columns=tuple(
-                    build_column(
-                        connector, dialect, c, json_columns, view=table.TABLE_TYPE == "VIEW"
-                    )
+                    _column(connector, dialect, c, json_columns, table.TABLE_TYPE == "VIEW", seen)
                     for c in columns[key]
                 ),
                 primary_key=pk,
@@ -258,6 +257,25 @@ def build_tables(
             )
         )
     return tuple(sorted(records, key=lambda t: (t.schema, t.name)))
+
+
+def _column(
+    connector: MySQLConnector,
+    dialect: sa.Dialect,
+    row: Row[Any],
+    json_columns: set[str],
+    view: bool,
+    seen: dict[tuple[Any, ...], ColumnRecord],
+) -> ColumnRecord:
+    # Tables repeat columns (`id`, `created_at`): a row equal to an earlier one but for its
+    # table and position gives the same immutable record, its type rebuilt and mapped once.
+    name = row.COLUMN_NAME
+    # Every field of COLUMNS but the first, second and fourth: schema, table, position.
+    key = (name, *row[4:], name in json_columns, view)
+    record = seen.get(key)
+    if record is None:
+        record = seen[key] = build_column(connector, dialect, row, json_columns, view=view)
+    return record
 
 
 def build_keys(
