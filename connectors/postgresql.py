@@ -39,8 +39,13 @@ class PostgreSQLConnector(Connector):
 
         default_schema = self.default_schema(conn)
         with gc_paused():  # some 500,000 rows and records, no cycles: see connectors/gc_pause.py
-            catalog = fetch_catalog(conn, self.schemas_to_reflect(conn), self.settings, progress)
-            tables = build_tables(catalog, TypeMapper(self, conn.dialect), default_schema)
+            # The catalog rows are freed before the pause ends: the collection that follows
+            # then walks only the records.
+            tables = build_tables(
+                fetch_catalog(conn, self.schemas_to_reflect(conn), self.settings, progress),
+                TypeMapper(self, conn.dialect),
+                default_schema,
+            )
         return SourceRecord(
             dialect=self.dialect,
             server_version=self.fetch_server_version(conn),
