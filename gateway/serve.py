@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import uvicorn
 
 from config.settings import Settings
@@ -21,6 +23,8 @@ def serve(
 ) -> int:
     host = host or settings.server.host
     port = port or settings.server.port
+    # Where it really listens: the OAuth issuer defaults to it when no public URL is set.
+    settings = replace(settings, server=replace(settings.server, host=host, port=port))
     app = create_app(settings)
     base = f"http://{host}:{port}"
     if is_demo:

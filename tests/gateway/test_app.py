@@ -414,6 +414,21 @@ def test_real_server_serves_the_demo(tmp_path: Path) -> None:
         catalog = httpx.get(f"{base}/catalog", headers=bearer, timeout=5).json()
         anonymous = httpx.get(f"{base}/catalog", timeout=5)
         missing = httpx.get(f"{base}/nosuch", headers=bearer, timeout=5)
+        # Every surface answers the printed key: REST, GraphQL, /sql, OAuth discovery.
+        rest = httpx.get(f"{base}/rest/shop/customers?limit=2", headers=bearer, timeout=5)
+        graphql = httpx.post(
+            f"{base}/graphql",
+            json={"query": "{ shop_products(limit: 1) { id } }"},
+            headers=bearer,
+            timeout=5,
+        )
+        sql = httpx.post(
+            f"{base}/sql",
+            json={"sql": "SELECT count(*) AS n FROM shop.customers"},
+            headers=bearer,
+            timeout=30,
+        )
+        discovery = httpx.get(f"{base}/.well-known/openid-configuration", timeout=5)
     finally:
         process.terminate()
         try:
@@ -433,6 +448,10 @@ def test_real_server_serves_the_demo(tmp_path: Path) -> None:
     assert missing.status_code == 404
     assert missing.headers["content-type"] == PROBLEM_JSON
     assert anonymous.status_code == 401
+    assert [len(rest.json()), rest.status_code] == [2, 200]
+    assert graphql.json() == {"data": {"shop_products": [{"id": 1}]}}
+    assert sql.json()["rows"] == [[200]]
+    assert discovery.json()["issuer"] == base  # where it listens (--port), not the default
     assert (tmp_path / "home" / "demo" / "snapshot.json").exists()
     assert "serving the embedded demo" in output
     assert f'curl -H "Authorization: Bearer {key}" {base}/catalog' in output
