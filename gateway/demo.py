@@ -14,8 +14,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
-
 SEED = 20261122
 DEMO_VERSION = "1"
 COUNTRIES = ("DE", "FR", "GB", "US", "JP", "BR")
@@ -146,6 +144,8 @@ def build_shop(path: Path) -> None:
 def build_analytics(path: Path) -> None:
     # Generated inside DuckDB from hashes of the row numbers: deterministic for the
     # pinned DuckDB version, and much faster than inserting rows from Python.
+    import duckdb  # here: a gateway without the demo never loads DuckDB
+
     countries = ", ".join(f"('{c}')" for c in COUNTRIES)
     conn = duckdb.connect(str(path))
     try:

@@ -9,19 +9,22 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
 
 from config.settings import Settings
 from gateway.console import Console
-from gateway.federation import output
 from gateway.federation.cancel import CancelToken
-from gateway.federation.explain import explain_with_duckdb_plan
 from gateway.federation.limits import limits_from_settings
-from gateway.federation.result import Result
-from gateway.federation.service import SqlService
 from gateway.federation.trino_catalogs import write_catalogs
 from gateway.runtime import Runtime
+
+if TYPE_CHECKING:
+    from gateway.federation.result import Result
+
+# The SQL engine (DuckDB, sqlglot, pyarrow) is imported by `fedgate sql` when it runs, so the
+# other commands (`fedgate serve` among them) do not load it.
 
 FEDERATION_COMMANDS = ("federation", "sql")
 FORMATS = ("table", "csv", "json", "parquet")
@@ -76,6 +79,9 @@ def run_sql(args: argparse.Namespace, settings: Settings, console: Console) -> i
     if args.format == "parquet" and not args.out:
         console.error("--format parquet needs --out FILE")
         return 2
+    from gateway.federation.explain import explain_with_duckdb_plan
+    from gateway.federation.service import SqlService
+
     params = [_param(text) for text in args.param]
     runtime = Runtime.from_settings(settings)
     if not runtime.cache.load_snapshot():
@@ -109,6 +115,8 @@ def _param(text: str) -> object:
 
 
 def _render(result: Result, form: str, console: Console) -> bytes:
+    from gateway.federation import output
+
     if form == "csv":
         return b"".join(output.iter_csv(result))
     if form == "json":

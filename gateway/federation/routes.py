@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import orjson
@@ -13,15 +13,18 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from config.errors import FedgateError
-from gateway.federation import output
 from gateway.federation.cancel import CancelledError, CancelToken
-from gateway.federation.explain import describe_plan
 from gateway.federation.limits import limits_from_settings
-from gateway.federation.result import Result
-from gateway.federation.service import SqlService
-from gateway.federation.trino import TrinoService
 from gateway.query.errors import MalformedRequestError
 from gateway.runtime import Runtime
+
+if TYPE_CHECKING:
+    from gateway.federation.result import Result
+    from gateway.federation.service import SqlService
+    from gateway.federation.trino import TrinoService
+
+# The SQL engine (DuckDB, sqlglot, pyarrow: ~90 MB resident) is imported by the first /sql
+# request, not at start: a gateway serving REST and GraphQL alone never loads it.
 
 MAX_BODY_BYTES = 1024 * 1024
 CLIENT_CLOSED_REQUEST = 499  # nginx's status for a request the client abandoned
@@ -42,6 +45,9 @@ def sql_routes() -> list[Route]:
 
 def get_service(request: Request) -> SqlService | TrinoService:
     """The app's /sql service, created on first use (its DuckDB lives as long as the app)."""
+    from gateway.federation.service import SqlService
+    from gateway.federation.trino import TrinoService
+
     state = request.app.state
     with _SERVICE_LOCK:
         service = getattr(state, "sql_service", None)
@@ -58,6 +64,8 @@ def get_service(request: Request) -> SqlService | TrinoService:
 
 
 async def sql_endpoint(request: Request) -> Response:
+    from gateway.federation import output
+
     sql, params = await _read_body(request)
     media = output.negotiate(request.headers.get("accept"))
     service = get_service(request)
@@ -74,6 +82,9 @@ async def sql_endpoint(request: Request) -> Response:
 
 
 def _explain(service: SqlService | TrinoService, sql: str, params: list[Any]) -> Any:
+    from gateway.federation.explain import describe_plan
+    from gateway.federation.trino import TrinoService
+
     if isinstance(service, TrinoService):
         return service.plan(sql, params)
     # Without DuckDB's physical plan (`fedgate sql --explain` prints it): it names the
@@ -113,6 +124,8 @@ async def _run_watching_client(
 
 
 def _respond(result: Result, media: str) -> Response:
+    from gateway.federation import output
+
     headers = {
         "X-Row-Count": str(result.row_count),
         "X-Truncated": "true" if result.truncated else "false",

@@ -1,0 +1,48 @@
+"""A gateway serving REST and GraphQL does not load the SQL engine's heavy modules.
+
+DuckDB, sqlglot and pyarrow (~90 MB resident together) load with the first /sql
+request or `fedgate sql`, and DuckDB with the demo's generation; checked in a fresh
+interpreter, since this test process has imported them already.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+HEAVY = ("pyarrow", "duckdb", "sqlglot", "connectorx", "matplotlib")
+
+PROBE = """
+import json, sys
+from config.settings import AuthSettings, Settings, SourceSettings
+from gateway.app import create_app
+import gateway.cli
+settings = Settings(
+    sources=(SourceSettings(name="pg", url="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),),
+    auth=AuthSettings(enabled=False),
+)
+create_app(settings, background_refresh=False)
+print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
+"""
+
+
+def _loaded(code: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    return loaded
+
+
+def test_a_postgresql_gateway_starts_without_the_sql_engine_modules() -> None:
+    assert _loaded(PROBE.format(heavy=HEAVY)) == []
+
+
+def test_the_probe_sees_a_module_the_sql_engine_loads() -> None:
+    # Control: the same check reports the modules once /sql's engine is imported.
+    code = PROBE.format(heavy=HEAVY).replace(
+        "create_app(settings", "import gateway.federation.service\ncreate_app(settings"
+    )
+    assert {"duckdb", "pyarrow", "sqlglot"} <= set(_loaded(code))
