@@ -53,11 +53,12 @@ class ScopedAccess:
         self._default_schema = default_schema
         self._on_denied = on_denied
         self._memo: dict[tuple[TableUse, str | None], bool] = {}
+        self._cache_key = tuple(tuple(sorted(g)) for g in grants)
 
     @property
     def cache_key(self) -> tuple[tuple[str, ...], ...]:
-        """Equal for principals with the same rights: per-principal documents cache on it."""
-        return tuple(tuple(sorted(g)) for g in self.grants)
+        """Equal for principals with the same rights: per-principal views cache on it."""
+        return self._cache_key
 
     def may(self, use: TableUse) -> bool:
         default = self._default_schema(use.source)
