@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -42,9 +42,9 @@ def read_rows(
     ctx: QueryContext, session: Session, select: Select, catalog: Catalog
 ) -> list[dict[str, Any]]:
     bound = ctx.bind(select.target, catalog=catalog)
-    shape, values = shape_of(select)
     source = (bound.source.name, bound.source.version, bound.dialect)
     if can_build_json(ctx, bound, select, catalog):
+        shape, values = shape_of(select)  # one statement: the embeds' values are slots too
         prepared = ctx.statements.prepare(
             ("json", *source, shape),
             len(values),
@@ -56,6 +56,8 @@ def read_rows(
         rows: list[dict[str, Any]] = orjson.loads(raw)
         return rows
     level = plan_level(bound, select)
+    # The root level's statement only: embeds are read per batch of parent keys below.
+    shape, values = shape_of(replace(select, embeds=()))
     prepared = ctx.statements.prepare(
         ("level", *source, shape, level.keys),
         len(values),

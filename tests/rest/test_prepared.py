@@ -18,7 +18,7 @@ from gateway.app import create_app
 from gateway.query.prepared import StatementCache
 from tests.fixtures.load import load_fixture
 from tests.live import postgresql_database
-from tests.rest.helpers import recording
+from tests.rest.helpers import demo_client, recording
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +127,26 @@ def test_a_model_change_is_not_served_an_old_statement(pg: tuple[TestClient, str
     engine.dispose()
     client.app.state.runtime.cache.refresh(["fx"])  # type: ignore[attr-defined]
     assert client.get("/rest/fx/customers?id=eq.2").json()[0]["note"] == "hi"
+
+
+def test_a_batched_read_with_embed_filters_prepares_its_root_level(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # SQLite reads level by level: the root statement is prepared per shape even when the
+    # embeds carry their own filter values (read per batch of parent keys).
+    template = (
+        "status=eq.{}&select=id,order_items(line_no)&order_items.line_no=eq.{}&order=id&limit=5"
+    )
+    with demo_client(tmp_path_factory.mktemp("demo")) as client:
+        cache = _cache(client)
+        cache.clear()
+        bodies = {}
+        for status, line in (("paid", 1), ("new", 2), ("shipped", 1)):
+            response = client.get(f"/rest/shop/orders?{template.format(status, line)}")
+            assert response.status_code == 200, response.text
+            bodies[(status, line)] = response.content
+        assert len(cache) == 1
+        for (status, line), body in bodies.items():
+            cache.clear()
+            assert client.get(f"/rest/shop/orders?{template.format(status, line)}").content == body
+        assert len(set(bodies.values())) == 3
