@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 
 from connectors.types import TypeFamily
 from gateway.federation.result import Result, ResultColumn
-from gateway.query.errors import QueryError
+from gateway.media import negotiate as negotiate_media
 from gateway.query.render import Renderer, renderer_for
 from schema_cache.model import Column
 
@@ -31,24 +31,9 @@ SUPPORTED = (JSON, CSV, NDJSON, ARROW, PARQUET)
 STREAM_BATCH_ROWS = 10_000
 
 
-class NotAcceptableError(QueryError):
-    code = "not_acceptable"
-
-
 def negotiate(accept: str | None) -> str:
     """The first supported media type the client accepts (JSON for */* or none)."""
-    if not accept:
-        return JSON
-    for part in accept.split(","):
-        media = part.split(";")[0].strip().lower()
-        if media in ("*/*", "application/*", ""):
-            return JSON
-        if media in SUPPORTED:
-            return media
-    raise NotAcceptableError(
-        f"none of the accepted types is served; use one of {', '.join(SUPPORTED)}",
-        errors=[{"parameter": "Accept", "detail": accept[:100]}],
-    )
+    return negotiate_media(accept, SUPPORTED)
 
 
 def column_renderer(column: ResultColumn) -> Renderer:

@@ -11,7 +11,8 @@ import anyio
 import orjson
 from starlette.responses import Response, StreamingResponse
 
-from gateway.query.errors import QueryError
+from gateway.media import NotAcceptableError
+from gateway.media import negotiate as negotiate_media
 
 JSON = "application/json"
 CSV = "text/csv"
@@ -20,24 +21,9 @@ OBJECT = "application/vnd.pgrst.object+json"
 SUPPORTED = (JSON, CSV, NDJSON, OBJECT)
 
 
-class NotAcceptableError(QueryError):
-    code = "not_acceptable"
-
-
 def negotiate(accept: str | None) -> str:
     """The first supported media type the client accepts (JSON for */* or none)."""
-    if not accept:
-        return JSON
-    for part in accept.split(","):
-        media = part.split(";")[0].strip().lower()
-        if media in ("*/*", "application/*", ""):
-            return JSON
-        if media in SUPPORTED:
-            return media
-    raise NotAcceptableError(
-        f"none of the accepted types is served; use one of {', '.join(SUPPORTED)}",
-        errors=[{"parameter": "Accept", "detail": accept[:100]}],
-    )
+    return negotiate_media(accept, SUPPORTED)
 
 
 def dumps(body: Any) -> bytes:
