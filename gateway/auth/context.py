@@ -4,27 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from gateway.auth.access import Principal
 
-_request_id: ContextVar[str | None] = ContextVar("fedgate_request_id", default=None)
-_principal: ContextVar[Principal | None] = ContextVar("fedgate_principal", default=None)
+RequestFacts = tuple[str | None, Principal | None]
+_request: ContextVar[RequestFacts] = ContextVar("fedgate_request", default=(None, None))
 
 
 def current_request_id() -> str | None:
-    return _request_id.get()
+    return _request.get()[0]
 
 
 def current_principal() -> Principal | None:
-    return _principal.get()
+    return _request.get()[1]
+
+
+def install_request(request_id: str, principal: Principal | None) -> Token[RequestFacts]:
+    """Install both facts without a with-block (reset with `token.var.reset(token)`)."""
+    return _request.set((request_id, principal))
 
 
 @contextmanager
 def request_context(request_id: str, principal: Principal | None) -> Iterator[None]:
-    tokens = (_request_id.set(request_id), _principal.set(principal))
+    token = install_request(request_id, principal)
     try:
         yield
     finally:
-        _principal.reset(tokens[1])
-        _request_id.reset(tokens[0])
+        _request.reset(token)

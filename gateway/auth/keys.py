@@ -21,6 +21,7 @@ CHECKSUM_LENGTH = 6
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 KEY_PATTERN = re.compile(rf"{PREFIX}[0-9A-Za-z]{{{BODY_LENGTH + CHECKSUM_LENGTH}}}")
 DISPLAY_LENGTH = len(PREFIX) + 8
+KEY_LENGTH = len(PREFIX) + BODY_LENGTH + CHECKSUM_LENGTH
 
 
 def _base62(number: int, width: int) -> str:

@@ -10,17 +10,16 @@ authentications are throttled per client IP, requests per key (429).
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
-from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth.access import Principal, ScopedAccess
-from gateway.auth.context import request_context
+from gateway.auth.context import install_request
 from gateway.auth.errors import (
     AuthError,
     BadCredentialHeaderError,
@@ -29,13 +28,13 @@ from gateway.auth.errors import (
     MissingCredentialError,
     RateLimitedError,
 )
-from gateway.auth.keys import KEY_PATTERN, is_well_formed
+from gateway.auth.keys import KEY_LENGTH, KEY_PATTERN, PREFIX, is_well_formed
 from gateway.auth.oauth.resource import TokenAuthenticator
 from gateway.auth.oauth.tokens import looks_like_jwt
 from gateway.auth.service import AuthService
 from gateway.errors import problem_from_error
-from gateway.query.access import access_scope
-from gateway.query.write_log import write_observer
+from gateway.query.access import install_access
+from gateway.query.write_log import install_observer
 
 OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/docs"})
 OPEN_PREFIXES = ("/docs/static/", "/graphql/static/")
@@ -44,7 +43,8 @@ OPEN_PREFIXES = ("/docs/static/", "/graphql/static/")
 OAUTH_PREFIXES = ("/oauth/", "/.well-known/")
 PAGES = frozenset({"/graphql"})  # a GET without `query` is a page (GraphiQL), not data
 QUERY_CREDENTIALS = frozenset({"access_token", "api_key", "apikey", "api-key", "x-api-key"})
-_QUERY_CREDENTIAL_BYTES = tuple(n.encode() for n in QUERY_CREDENTIALS)
+# Anything that could name or carry a credential (every name above contains one of these).
+_MAYBE_CREDENTIAL = re.compile(rb"%|fgk_|access_token|api_key|apikey|api-key", re.IGNORECASE)
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 NOBODY = ScopedAccess(Principal("anonymous", "anonymous"), ((),), lambda _s: None)
 
@@ -63,12 +63,7 @@ def is_open(scope: Scope) -> bool:
 
 def query_credential(query_string: bytes) -> str | None:
     """The name of a query parameter that carries a credential, if any."""
-    lowered = query_string.lower()
-    if (
-        b"%" not in lowered
-        and b"fgk_" not in lowered
-        and not any(name in lowered for name in _QUERY_CREDENTIAL_BYTES)
-    ):
+    if not query_string or _MAYBE_CREDENTIAL.search(query_string) is None:
         return None  # the common case, without parsing: nothing that could be a credential
     for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
         if (
@@ -80,10 +75,30 @@ def query_credential(query_string: bytes) -> str | None:
     return None
 
 
-def bearer_secret(headers: Headers) -> str | None:
+class RequestHeaders:
+    """The three headers auth reads, from one pass over the raw ASGI headers (first wins)."""
+
+    __slots__ = ("api_key", "authorization", "request_id")
+
+    def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self.authorization: str | None = None
+        self.api_key: str | None = None
+        self.request_id: str | None = None
+        for name, value in raw:
+            if name == b"authorization":
+                if self.authorization is None:
+                    self.authorization = value.decode("latin-1")
+            elif name == b"x-api-key":
+                if self.api_key is None:
+                    self.api_key = value.decode("latin-1")
+            elif name == b"x-request-id" and self.request_id is None:
+                self.request_id = value.decode("latin-1")
+
+
+def bearer_secret(headers: RequestHeaders) -> str | None:
     """The credential of `Authorization: Bearer` or `X-API-Key` (400 if both differ)."""
-    authorization = headers.get("authorization")
-    header_key = headers.get("x-api-key")
+    authorization = headers.authorization
+    header_key = headers.api_key
     secret = None
     if authorization is not None:
         scheme, _, value = authorization.strip().partition(" ")
@@ -111,8 +126,8 @@ class AuthMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        request_id = _request_id(headers)
+        headers = RequestHeaders(scope["headers"])
+        request_id = _request_id(headers.request_id)
         try:
             access = await self._access(scope, headers)
         except AuthError as exc:
@@ -120,14 +135,18 @@ class AuthMiddleware:
             return
         send = _with_request_id(send, request_id)
         principal = access.principal if access is not NOBODY else None
-        with (
-            access_scope(access),
-            request_context(request_id, principal),
-            write_observer(self.service.on_write),
-        ):
+        # Three context variables set directly (no context managers: this runs per request).
+        access_token = install_access(access)
+        request_token = install_request(request_id, principal)
+        observer_token = install_observer(self.service.on_write)
+        try:
             await self.app(scope, receive, send)
+        finally:
+            observer_token.var.reset(observer_token)
+            request_token.var.reset(request_token)
+            access_token.var.reset(access_token)
 
-    async def _access(self, scope: Scope, headers: Headers) -> ScopedAccess:
+    async def _access(self, scope: Scope, headers: RequestHeaders) -> ScopedAccess:
         parameter = query_credential(scope.get("query_string", b""))
         if parameter is not None:
             raise CredentialInQueryError(parameter)
@@ -136,7 +155,7 @@ class AuthMiddleware:
         secret = bearer_secret(headers)
         if secret is None:
             if self.service.auth.guest.enabled:
-                return self._limited(self.service.guest_access(), f"ip:{_client(scope)}")
+                return self._limited(self.service.guest_access(), _client(scope), "ip")
             raise MissingCredentialError()
         if self.tokens is not None and looks_like_jwt(secret):
             return await self._token_access(self.tokens, secret, _client(scope))
@@ -146,9 +165,7 @@ class AuthMiddleware:
         self, tokens: TokenAuthenticator, secret: str, client: str
     ) -> ScopedAccess:
         """An OAuth access token: checked by `gateway.auth.oauth.resource`, never as a key."""
-        wait = self.service.ip_limiter.retry_after(client)
-        if wait:
-            raise RateLimitedError("too many failed authentications from this address", wait)
+        self._check_ip(client)
         try:
             grant = tokens.cached(secret)  # checked a moment ago: no thread, no signature check
             if grant is None:
@@ -156,13 +173,17 @@ class AuthMiddleware:
         except InvalidCredentialError:
             self.service.ip_limiter.take(client)
             raise
-        return self._limited(tokens.access(grant), f"token:{grant.principal.key_id}")
+        return self._limited(tokens.access(grant), grant.principal.key_id, "token")
 
     async def _key_access(self, secret: str, client: str) -> ScopedAccess:
         service = self.service
-        wait = service.ip_limiter.retry_after(client)
-        if wait:
-            raise RateLimitedError("too many failed authentications from this address", wait)
+        self._check_ip(client)
+        if len(secret) == KEY_LENGTH and secret.isascii() and secret.startswith(PREFIX):
+            # Fast path: a key verified (shape, checksum, store) within cache_seconds and
+            # still valid now; anything else (unknown, refused, due a touch) goes below.
+            access = service.cached_access(secret)
+            if access is not None:
+                return self._limited(access, access.principal.key_id)
         try:
             if not is_well_formed(secret):  # no lookup for a mistyped or made-up key
                 raise InvalidCredentialError("the API key is malformed (wrong shape or checksum)")
@@ -177,12 +198,22 @@ class AuthMiddleware:
             raise
         if service.needs_touch(checked):
             await anyio.to_thread.run_sync(service.touch, checked)
-        return self._limited(service.key_access(checked), f"key:{checked.id}")
+        return self._limited(service.key_access(checked), checked.id)
 
-    def _limited(self, access: ScopedAccess, bucket: str) -> ScopedAccess:
-        wait = self.service.key_limiter.take(bucket)
-        if wait:
-            raise RateLimitedError("too many requests for this key; slow down", wait)
+    def _check_ip(self, client: str) -> None:
+        """429 while this address has used up its failed authentications."""
+        limiter = self.service.ip_limiter
+        if limiter.enabled:
+            wait = limiter.retry_after(client)
+            if wait:
+                raise RateLimitedError("too many failed authentications from this address", wait)
+
+    def _limited(self, access: ScopedAccess, key_id: str | None, kind: str = "key") -> ScopedAccess:
+        limiter = self.service.key_limiter
+        if limiter.enabled:
+            wait = limiter.take(f"{kind}:{key_id}")
+            if wait:
+                raise RateLimitedError("too many requests for this key; slow down", wait)
         return access
 
     async def _refuse(
@@ -206,20 +237,20 @@ def _client(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
-def _request_id(headers: Headers) -> str:
-    given = headers.get("x-request-id")
+def _request_id(given: str | None) -> str:
+    """The caller's X-Request-Id when it is sane, else 128 random bits (32 hex digits)."""
     if given and _REQUEST_ID.fullmatch(given):
         return given
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 def _with_request_id(send: Send, request_id: str) -> Send:
-    value = request_id.encode("latin-1")
+    header = (b"x-request-id", request_id.encode("latin-1"))
 
     async def wrapped(message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers: list[Any] = list(message.get("headers", []))
-            headers.append((b"x-request-id", value))
+            headers: list[Any] = list(message.get("headers", ()))
+            headers.append(header)
             message = {**message, "headers": headers}
         await send(message)
 

@@ -18,14 +18,11 @@ class RateLimiter:
 
     def __init__(self, rate: float, burst: int, clock: Callable[[], float]) -> None:
         self.rate = rate
+        self.enabled = rate > 0  # 0: no limit, and no work per request
         self.burst = float(burst)
         self.clock = clock
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
-
-    @property
-    def enabled(self) -> bool:
-        return self.rate > 0
 
     def _level(self, key: str, now: float) -> float:
         tokens, at = self._buckets.get(key, (self.burst, now))
@@ -33,7 +30,7 @@ class RateLimiter:
 
     def retry_after(self, key: str) -> int:
         """Seconds until one token is there (0: there is one now); takes nothing."""
-        if not self.enabled:
+        if not self.enabled or key not in self._buckets:  # no bucket yet: a full one
             return 0
         with self._lock:
             level = self._level(key, self.clock())

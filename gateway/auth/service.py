@@ -65,6 +65,7 @@ class AuthService:
         self._guest: ScopedAccess | None = None
         self._cache: dict[str, tuple[float, apikeys.KeyGrant | None]] = {}
         self._accesses: dict[str, tuple[apikeys.KeyGrant, ScopedAccess]] = {}
+        self._ready: dict[str, tuple[float, ScopedAccess]] = {}  # digest -> (until, access)
         self._touched: dict[str, float] = {}
         self._lock = threading.Lock()
         limits = self.auth.rate_limits
@@ -98,8 +99,39 @@ class AuthService:
             return True, entry[1]
         return False, None
 
+    def cached_access(self, secret: str) -> ScopedAccess | None:
+        """The Access of a key verified and looked up within `cache_seconds`, while nothing
+        about it can have changed: one digest, one lookup, one clock read (no I/O).
+
+        None for anything else (not cached, refused, due a last-use write): the caller then
+        takes the full path (shape and checksum, cache or store, checks). Only keys that
+        passed every check are here (`_remember`), so a hit may skip the shape check.
+        """
+        entry = self._ready.get(key_digest(secret, self.pepper))
+        if entry is not None and self.clock() < entry[0]:
+            return entry[1]
+        return None
+
+    def _remember(self, grant: apikeys.KeyGrant, access: ScopedAccess) -> None:
+        """Keep the Access of a checked grant until the first moment the full path could
+        answer otherwise: the cache entry's age, expiry, revocation, the end of a rotation
+        grace, or the next last-use write. Revocation in this process clears it (`forget`)."""
+        last_used = max(self._touched.get(grant.id, 0.0), grant.last_used_at or 0.0)
+        ends = [grant.expires_at, last_used + LAST_USED_EVERY]
+        ends.extend(t for t in (grant.revoked_at, grant.grace_until) if t is not None)
+        with self._lock:  # under `forget`'s lock: a key forgotten meanwhile is not kept
+            cached = self._cache.get(grant.digest)
+            if cached is None or cached[1] is not grant or not grant.owner_active:
+                return
+            ends.append(cached[0] + self.auth.cache_seconds)
+            if len(self._ready) >= MAX_CACHED:
+                self._ready.clear()
+            self._ready[grant.digest] = (min(ends), access)
+
     def fetch_grant(self, secret: str) -> apikeys.KeyGrant | None:
-        """Look the key up in the store (blocking) and cache the answer."""
+        """Look a well-formed key up in the store (blocking) and cache the answer."""
+        if not is_well_formed(secret):  # never a lookup, never a cache entry
+            return None
         digest = key_digest(secret, self.pepper)
         grant = apikeys.fetch_grant(self.engine, digest)
         with self._lock:
@@ -144,6 +176,7 @@ class AuthService:
         """Drop cached grants (all, or one key's): revocation is at once in this process."""
         with self._lock:
             self._accesses.clear()
+            self._ready.clear()
             if key_id is None:
                 self._cache.clear()
             else:
@@ -161,6 +194,7 @@ class AuthService:
         """The Access of a checked grant; built once per looked-up grant (it parses scopes)."""
         known = self._accesses.get(grant.digest)
         if known is not None and known[0] is grant:
+            self._remember(grant, known[1])
             return known[1]
         principal = Principal("key", grant.owner_name, grant.owner_id, grant.id, grant.prefix)
         access = ScopedAccess(
@@ -169,6 +203,7 @@ class AuthService:
         if len(self._accesses) >= MAX_CACHED:
             self._accesses.clear()
         self._accesses[grant.digest] = (grant, access)
+        self._remember(grant, access)
         return access
 
     def guest_access(self) -> ScopedAccess:

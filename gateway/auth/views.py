@@ -20,6 +20,10 @@ from gateway.query.access import UNRESTRICTED, Access, Operation, TableUse, curr
 from schema_cache.model import Catalog, Source, Table
 
 _views: LRUCache[tuple[object, ...], Catalog] = LRUCache(maxsize=128)
+# The last view per (rights, operations) with the catalog object it was made from: the
+# common request (same catalog object as the one before) costs one dict lookup.
+_recent: dict[tuple[object, tuple[Operation, ...]], tuple[Catalog, Catalog]] = {}
+MAX_RECENT = 1024
 READ: tuple[Operation, ...] = ("read",)
 ANY: tuple[Operation, ...] = ("read", "insert", "update", "delete")
 
@@ -51,11 +55,17 @@ def _view(catalog: Catalog, access: Access | None, operations: tuple[Operation, 
     key = rights_key(access)
     if key is None:
         return catalog
+    recent = _recent.get((key, operations))
+    if recent is not None and recent[0] is catalog:
+        return recent[1]
     cache_key = (key, operations, *(f"{s.name}:{s.version}" for s in catalog.sources))
     view = _views.get(cache_key)
     if view is None:
         view = filter_catalog(catalog, access, operations)
         _views[cache_key] = view
+    if len(_recent) >= MAX_RECENT:
+        _recent.clear()
+    _recent[(key, operations)] = (catalog, view)
     return view
 
 
@@ -99,6 +109,7 @@ def _without_hidden(table: Table, readable: set[tuple[str, str, str]]) -> Table:
 
 def clear() -> None:
     _views.clear()
+    _recent.clear()
 
 
 def audit_hidden(uses: Iterable[TableUse], access: Access | None = None) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -73,6 +73,12 @@ _current: ContextVar[Access] = ContextVar("fedgate_access", default=UNRESTRICTED
 def current_access() -> Access:
     """The Access of the running request (contextvars follow `anyio.to_thread`)."""
     return _current.get()
+
+
+def install_access(access: Access) -> Token[Access]:
+    """Install `access` without a with-block (the auth middleware, once per request);
+    the caller resets it with `token.var.reset(token)`."""
+    return _current.set(access)
 
 
 @contextmanager

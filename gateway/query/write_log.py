@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Protocol
 
 from gateway.query.ir import Delete, Insert, Result, Update
@@ -40,6 +40,11 @@ def observe_write(
     observer = _observer.get()
     if observer is not None:
         observer(statement, table, result, error)
+
+
+def install_observer(observer: WriteObserver) -> Token[WriteObserver | None]:
+    """Install `observer` without a with-block (reset with `token.var.reset(token)`)."""
+    return _observer.set(observer)
 
 
 @contextmanager
