@@ -2,8 +2,8 @@
 
 No server for either runs here: GraphQL queries are planned against the fixture
 model moved into each dialect's schema, and their IR compiled with the dialect
-(root level, embeds, nested aggregate, distinct_on, order_by through a relationship). FEDGATE_UPDATE_SNAPSHOTS=1
-rewrites the files; review the diff.
+(root level, embeds, nested aggregate, distinct_on, order_by through a
+relationship). FEDGATE_UPDATE_SNAPSHOTS=1 rewrites the files; review the diff.
 """
 
 from __future__ import annotations
