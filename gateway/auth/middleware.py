@@ -143,23 +143,27 @@ class AuthMiddleware:
             return
         headers = RequestHeaders(scope["headers"])
         request_id = _request_id(headers.request_id)
+        # Installed before the credential is checked: a refusal's audit entry names it too.
+        request_token = install_request(request_id, None)
         try:
-            access = await self._access(scope, headers)
-        except AuthError as exc:
-            await self._refuse(scope, receive, send, exc, request_id)
-            return
-        send = _with_request_id(send, request_id)
-        principal = access.principal if access is not NOBODY else None
-        # Three context variables set directly (no context managers: this runs per request).
-        access_token = install_access(access)
-        request_token = install_request(request_id, principal)
-        observer_token = install_observer(self._on_write)
-        try:
-            await self.app(scope, receive, send)
+            try:
+                access = await self._access(scope, headers)
+            except AuthError as exc:
+                await self._refuse(scope, receive, send, exc, request_id)
+                return
+            send = _with_request_id(send, request_id)
+            principal = access.principal if access is not NOBODY else None
+            # Context variables set directly (no context managers: this runs per request).
+            install_request(request_id, principal)  # undone by resetting request_token
+            access_token = install_access(access)
+            observer_token = install_observer(self._on_write)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                observer_token.var.reset(observer_token)
+                access_token.var.reset(access_token)
         finally:
-            observer_token.var.reset(observer_token)
             request_token.var.reset(request_token)
-            access_token.var.reset(access_token)
 
     async def _access(self, scope: Scope, headers: RequestHeaders) -> ScopedAccess:
         parameter = query_credential(scope.get("query_string", b""))

@@ -81,12 +81,14 @@ def test_refusals_of_real_keys_and_admin_actions_are_audited(gw: Gateway) -> Non
     key = gw.new_key("*:read")
     key_id = gw.key_id(key)
     gw.client.delete(f"/admin/api/keys/{key_id}", headers=gw.admin)
-    gw.client.get("/rest/shop/products", headers={"X-API-Key": key})
+    response = gw.client.get("/rest/shop/products", headers={"X-API-Key": key})
     actions = [e["action"] for e in entries(gw)]
     assert actions[:2] == ["user.create", "key.create"]  # the bootstrap
     assert "key.revoke" in actions
     (refused,) = entries(gw, action="auth.refused")
     assert refused["detail"] == {"reason": "revoked", "key": key[:12]}
+    assert response.status_code == 401
+    assert refused["request_id"] == response.headers["x-request-id"]
 
 
 def test_the_audit_api_pages_and_filters(gw: Gateway) -> None:
