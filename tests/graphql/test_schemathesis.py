@@ -22,24 +22,19 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-import sqlalchemy as sa
 from hypothesis import strategies as st
 from schemathesis.graphql import nodes
-from starlette.testclient import TestClient
 
-from config.settings import SchemaCacheSettings, Settings, SourceSettings
-from gateway.app import create_app
+from config.settings import Settings
 from gateway.errors import STATUS_BY_CODE
 from gateway.settings_source import demo_settings
-from tests.fixtures.load import load_fixture
-from tests.graphql.helpers import without_auth
-from tests.live import postgresql_database
+from tests.fixtures.gateways import postgresql_fixture_settings, started_app
 from tests.rest.test_schemathesis import without_lifespan
 
 MAX_EXAMPLES = 6
@@ -92,10 +87,7 @@ for _name, _strategy in _WELL_FORMED.items():
 
 @contextmanager
 def served_schema(settings: Settings) -> Iterator[schemathesis.BaseSchema]:
-    app = create_app(without_auth(settings), background_refresh=False)
-    with TestClient(app):
-        report = app.state.runtime.cache.refresh()
-        assert not report.failed, f"introspection failed: {report.failed}"
+    with started_app(settings) as app:
         config = schemathesis.Config.from_dict(CONFIG)
         yield schemathesis.graphql.from_asgi("/graphql", without_lifespan(app), config=config)
 
@@ -108,18 +100,8 @@ def demo_schema(home: Path) -> Iterator[schemathesis.BaseSchema]:
 
 @contextmanager
 def postgresql_schema(home: Path) -> Iterator[schemathesis.BaseSchema]:
-    with postgresql_database() as url:
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        try:
-            load_fixture("postgresql", engine, main="public", inventory="inventory")
-        finally:
-            engine.dispose()
-        settings = Settings(
-            sources=(SourceSettings(name="fx", url=url, schemas=("public", "inventory")),),
-            schema_cache=SchemaCacheSettings(snapshot_path=str(home / "s.json"), ttl_seconds=0),
-        )
-        with served_schema(replace(settings)) as schema:
-            yield schema
+    with postgresql_fixture_settings(home) as settings, served_schema(settings) as schema:
+        yield schema
 
 
 @dataclass

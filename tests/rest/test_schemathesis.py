@@ -20,13 +20,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-import sqlalchemy as sa
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -35,13 +34,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from starlette.applications import Starlette
-from starlette.testclient import TestClient
 
-from config.settings import AuthSettings, SchemaCacheSettings, Settings, SourceSettings
-from gateway.app import create_app
+from config.settings import Settings
 from gateway.settings_source import demo_settings
-from tests.fixtures.load import load_fixture
-from tests.live import postgresql_database
+from tests.fixtures.gateways import postgresql_fixture_settings, started_app
 
 # Fuzzed cases per operation (on top of the documented examples): reads are cheap and
 # check every row they return against the row schema, so they get more.
@@ -96,11 +92,7 @@ def without_lifespan(app: Starlette) -> Any:
 @contextmanager
 def served_schema(settings: Settings) -> Iterator[schemathesis.BaseSchema]:
     """The document of a started gateway over `settings`, ready for schemathesis."""
-    settings = replace(settings, auth=AuthSettings(enabled=False))  # the document; auth: tests/auth
-    app = create_app(settings, background_refresh=False)
-    with TestClient(app):
-        report = app.state.runtime.cache.refresh()
-        assert not report.failed, f"introspection failed: {report.failed}"
+    with started_app(settings) as app:
         config = schemathesis.Config.from_dict(CONFIG)
         yield schemathesis.openapi.from_asgi("/openapi.json", without_lifespan(app), config=config)
 
@@ -113,20 +105,8 @@ def demo_schema(home: Path) -> Iterator[schemathesis.BaseSchema]:
 
 @contextmanager
 def postgresql_schema(tmp_path: Path) -> Iterator[schemathesis.BaseSchema]:
-    with postgresql_database() as url:
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-        try:
-            load_fixture("postgresql", engine, main="public", inventory="inventory")
-        finally:
-            engine.dispose()
-        settings = Settings(
-            sources=(SourceSettings(name="fx", url=url, schemas=("public", "inventory")),),
-            schema_cache=SchemaCacheSettings(
-                snapshot_path=str(tmp_path / "snapshot.json"), ttl_seconds=0
-            ),
-        )
-        with served_schema(settings) as schema:
-            yield schema
+    with postgresql_fixture_settings(tmp_path) as settings, served_schema(settings) as schema:
+        yield schema
 
 
 @dataclass
