@@ -35,6 +35,7 @@ from benchmarks.rest_latency import (
     pct,
     timed,
     versions,
+    wait_ready,
     write_config,
 )
 
@@ -74,16 +75,7 @@ def start(checkout: Path, config: Path, port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    process.kill()
-    raise SystemExit(f"fedgate from {checkout} did not become ready")
+    return wait_ready(process, port, 90, f"fedgate from {checkout}")
 
 
 def peak_rss_mb(pid: int) -> float:

@@ -160,7 +160,14 @@ def start_fedgate(config: Path, port: int) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
+    return wait_ready(process, port, 60, "fedgate")
+
+
+def wait_ready(
+    process: subprocess.Popen[bytes], port: int, seconds: float, what: str
+) -> subprocess.Popen[bytes]:
+    """`process` once its /readyz answers 200; killed (and the run ended) after `seconds`."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
@@ -169,7 +176,7 @@ def start_fedgate(config: Path, port: int) -> subprocess.Popen[bytes]:
             pass
         time.sleep(0.2)
     process.kill()
-    raise SystemExit("fedgate did not become ready")
+    raise SystemExit(f"{what} did not become ready")
 
 
 def timed(call: Callable[[], object], n: int) -> list[float]:
