@@ -21,7 +21,7 @@ from gateway.federation.coltypes import is_exact_on_scanner
 from gateway.federation.cx_fetch import CONNECTORX_DIALECTS
 from gateway.federation.duckdb_ext import OFFLINE_CONFIG, has_extension, load_extension
 from gateway.federation.limits import FederationLimits
-from gateway.federation.plan import SCANNER_ROUTES, Route
+from gateway.federation.plan import ATTACHED_ROUTES, Route
 from gateway.federation.resolve import Binding
 from gateway.settings_source import fedgate_home
 from schema_cache.model import Column
@@ -78,7 +78,12 @@ class DuckEngine:
             return "sqlite_scanner" if database else "driver"
         if not all(is_exact_on_scanner(c) for c in columns):
             return "driver"
-        return "mysql_scanner" if extension == "mysql_scanner" else "postgres_scanner"
+        if extension == "mysql_scanner":
+            return "mysql_scanner"
+        # postgres_query(): the whole fragment runs in PostgreSQL (the scanner pushes only
+        # column-against-constant filters, never a LIMIT on its parallel scan, nor a column
+        # comparison such as TPC-H Q21's l_commitdate < l_receiptdate)
+        return "postgres_query"
 
     @contextmanager
     def session(self, leases: Iterable[Binding]) -> Iterator[Session]:
@@ -206,7 +211,7 @@ def has_connectorx() -> bool:
 
 
 def uses_attachment(route: Route) -> bool:
-    return route in SCANNER_ROUTES
+    return route in ATTACHED_ROUTES
 
 
 def _literal(value: str) -> str:

@@ -116,7 +116,7 @@ def _run_federated(
         for fragment in fragments.values():
             alias = session.aliases.get(fragment.binding.name.source)
             trace["fragments"][fragment.key] = fragment.render(values, alias)[0]
-        residual = inline_fragments(plan.residual, fragments, session, materialized)
+        residual = inline_fragments(plan.residual, fragments, session, materialized, values)
         sql, params = render_duckdb(residual, values)
         trace["residual"] = sql
         cursor = session.cursor.execute(sql, params)
@@ -194,7 +194,11 @@ def _probe(
         session.cursor.register(fragment.key, table)
         return True
     alias = session.aliases[fragment.binding.name.source]
-    sql, params = render_duckdb(fragment.build(alias, limit=cap + 1), values)
+    if fragment.route == "postgres_scanner":
+        # the parallel scan pushes no LIMIT; its filters are on PostgreSQL's allow-list
+        # (fragments._scanner_suffices): PostgreSQL stops after cap + 1 rows
+        fragment = replace(fragment, route="postgres_query")
+    sql, params = render_duckdb(fragment.reader(alias, values, limit=cap + 1), values)
     session.cursor.execute(f'CREATE TEMP TABLE "{fragment.key}" AS {sql}', params)
     count = session.cursor.execute(f'SELECT count(*) FROM "{fragment.key}"').fetchone()
     if count is None or count[0] > cap:
@@ -241,15 +245,19 @@ def _fetch_driver(
 
 
 def inline_fragments(
-    residual: exp.Query, fragments: dict[str, Fragment], session: Session, materialized: set[str]
+    residual: exp.Query,
+    fragments: dict[str, Fragment],
+    session: Session,
+    materialized: set[str],
+    values: dict[int, Any],
 ) -> exp.Query:
-    """Replace each scanner fragment's table by its SELECT over the attached catalog."""
+    """Replace each attached fragment's table by its SELECT over the attached catalog."""
     tree = residual.copy()
     for table in list(tree.find_all(exp.Table)):
         fragment = fragments.get(table.name)
         if fragment is None or fragment.key in materialized or not uses_attachment(fragment.route):
             continue
-        select = fragment.build(session.aliases[fragment.binding.name.source])
+        select = fragment.reader(session.aliases[fragment.binding.name.source], values)
         table.replace(exp.Subquery(this=select, alias=exp.TableAlias(this=table.alias_or_name)))
     return tree
 

@@ -8,7 +8,7 @@ import pyarrow as pa
 
 from gateway.federation.coltypes import arrow_type
 from gateway.federation.execute import inline_fragments
-from gateway.federation.plan import FETCH_ROUTES, SCANNER_ROUTES, Plan
+from gateway.federation.plan import ATTACHED_ROUTES, FETCH_ROUTES, SCANNER_ROUTES, Plan
 from gateway.federation.service import SqlService
 from gateway.federation.sqlgen import render_duckdb
 
@@ -61,13 +61,13 @@ def explain_with_duckdb_plan(service: SqlService, plan: Plan) -> dict[str, Any]:
     if plan.residual is None:
         return described
     fragments = {f.key: f for f in plan.fragments}
-    attached = [f.binding for f in plan.fragments if f.route in SCANNER_ROUTES]
+    attached = [f.binding for f in plan.fragments if f.route in ATTACHED_ROUTES]
     with service.engine.session(attached) as session:
         for fragment in plan.fragments:
             if fragment.route in FETCH_ROUTES:
                 schema = pa.schema([(c.name, arrow_type(c)) for c in fragment.columns])
                 session.cursor.register(fragment.key, schema.empty_table())
-        residual = inline_fragments(plan.residual, fragments, session, set())
+        residual = inline_fragments(plan.residual, fragments, session, set(), plan.values())
         sql, params = render_duckdb(residual, plan.values())
         rows = session.cursor.execute(f"EXPLAIN {sql}", params).fetchall()
     described["duckdb_plan"] = "\n".join(str(row[1]) for row in rows)

@@ -41,6 +41,8 @@ def split_fragments(
             fragment = _push_into(fragment, select)
             # A column only a pushed filter used is not fetched.
             fragment = replace(fragment, columns=_columns(tree, alias, binding))
+        if fragment.route == "postgres_query" and _scanner_suffices(fragment):
+            fragment = replace(fragment, route="postgres_scanner")
         table.replace(exp.Table(this=exp.to_identifier(key), alias=exp.TableAlias(this=alias)))
         fragments.append(fragment)
     return tuple(fragments), tree
@@ -74,6 +76,39 @@ def _push_into(fragment: Fragment, select: exp.Select) -> Fragment:
         if filters:  # and_() without copy: the kept subtrees hold tables not visited yet
             select.set("where", exp.Where(this=exp.and_(*kept, copy=False)) if kept else None)
     return _push_limit(replace(fragment, filters=tuple(filters)), select)
+
+
+_SCANNER_FILTER_NODES = (
+    exp.Column, exp.Identifier, exp.Literal, exp.Placeholder, exp.Null, exp.Boolean,
+    exp.Paren, exp.And, exp.Or, exp.Not, exp.Neg, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT,
+    exp.LTE, exp.In, exp.Between, exp.Is,
+)  # fmt: skip
+
+
+def _scanner_suffices(fragment: Fragment) -> bool:
+    """True when DuckDB's postgres scanner would push every filter of the fragment itself:
+    each one compares a single column with constants, and there is no LIMIT (the parallel
+    scan pushes none). The scanner then reads in parallel and DuckDB's own optimizer adds
+    the filters it derives from the residual query (TPC-H Q19's ORs); otherwise the
+    fragment runs whole in PostgreSQL through `postgres_query()`.
+
+    Every node allowed here is on PostgreSQL's filter allow-list, so such a fragment may
+    still be sent through `postgres_query()` (the bind-join probe does, with a LIMIT)."""
+    if fragment.limit is not None or fragment.order:
+        return False
+    for condition in fragment.filters:
+        if len({c.name for c in condition.find_all(exp.Column)}) > 1:
+            return False
+        for node in condition.walk():
+            if not (isinstance(node, _SCANNER_FILTER_NODES) or _node_allowed_temporal(node)):
+                return False
+    return True
+
+
+def _node_allowed_temporal(node: exp.Expr) -> bool:
+    return is_temporal_literal(node) or (
+        isinstance(node, exp.DataType) and is_temporal_literal(node.parent)
+    )
 
 
 def _push_limit(fragment: Fragment, select: exp.Select) -> Fragment:
@@ -132,9 +167,14 @@ def find_bind_joins(residual: exp.Query, fragments: tuple[Fragment, ...]) -> tup
         if not joins or not all(_is_inner(j) for j in joins):
             continue
         sources = _derived_fragments(select, by_key)
-        for join in joins:
-            on = join.args.get("on")
-            conjuncts = on.flatten() if isinstance(on, exp.And) else [on] if on else []
+        # Only inner and cross joins: every conjunct of an ON or of the WHERE filters the
+        # product of the joined tables, so either side may be cut to the other's keys.
+        where = select.args.get("where")
+        conditions = [j.args.get("on") for j in joins] + [where.this if where else None]
+        for condition in conditions:
+            if condition is None:
+                continue
+            conjuncts = condition.flatten() if isinstance(condition, exp.And) else [condition]
             for eq in conjuncts:
                 if not (isinstance(eq, exp.EQ) and isinstance(eq.this, exp.Column)):
                     continue
@@ -151,7 +191,10 @@ def find_bind_joins(residual: exp.Query, fragments: tuple[Fragment, ...]) -> tup
 
 
 def _is_inner(join: exp.Join) -> bool:
-    return not join.side and join.kind in ("", "INNER") and join.args.get("on") is not None
+    """An inner join, or a cross join (`FROM a, b` with its condition in the WHERE)."""
+    if join.side or join.args.get("method") or join.kind not in ("", "INNER", "CROSS"):
+        return False
+    return join.args.get("on") is not None or not join.args.get("using")
 
 
 def _derived_fragments(

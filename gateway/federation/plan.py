@@ -15,6 +15,7 @@ from schema_cache.model import Column
 
 Route = Literal[
     "postgres_scanner",
+    "postgres_query",
     "mysql_scanner",
     "sqlite_scanner",
     "duckdb_native",
@@ -23,9 +24,15 @@ Route = Literal[
 ]
 SCANNER_ROUTES = ("postgres_scanner", "mysql_scanner", "sqlite_scanner")
 """Routes that read through a catalog ATTACHed to DuckDB (fragments written in DuckDB SQL)."""
+ATTACHED_ROUTES = (*SCANNER_ROUTES, "postgres_query")
+"""Routes DuckDB reads inline in the residual query through an ATTACHed catalog; the
+`postgres_query` route sends the fragment as PostgreSQL SQL (values escaped by psycopg)
+through the postgres extension's `postgres_query()`: every allow-listed filter, the
+order, the limit and a bind join's key list run in PostgreSQL, not only the simple
+column-against-constant filters the scanner pushes."""
 FETCH_ROUTES = ("duckdb_native", "connectorx", "driver")
 """Routes that fetch Arrow tables in the source's dialect before DuckDB sees them."""
-TRANSPILED_ROUTES = ("connectorx", "driver")
+TRANSPILED_ROUTES = ("connectorx", "driver", "postgres_query")
 """Routes whose SQL sqlglot transpiles to another dialect: filters from the allow-list only."""
 
 
@@ -116,6 +123,8 @@ class Fragment:
     ) -> tuple[str, Any]:
         """(SQL, parameters): a `$n` list for DuckDB, a dict of binds for the driver route,
         or SQL with the values escaped by the source's own driver (connectorx takes no binds)."""
+        if self.route == "postgres_query":
+            return render_escaped(self.build(None, limit=limit), "postgresql", values), None
         tree = self.build(attached, limit=limit)
         if attached:
             return render_duckdb(tree, values)
@@ -124,6 +133,20 @@ class Fragment:
         if self.route == "connectorx":
             return render_escaped(tree, self.binding.source.dialect, values), None
         return render_source(tree, self.binding.source.dialect, values)
+
+    def reader(
+        self, attached: str, values: dict[int, Any], *, limit: int | None = None
+    ) -> exp.Select:
+        """The DuckDB SELECT that reads the fragment through the attached catalog `attached`
+        (its placeholders are rendered with the residual query's)."""
+        if self.route != "postgres_query":
+            return self.build(attached, limit=limit)
+        sql, _ = self.render(values, limit=limit)
+        call = exp.Anonymous(
+            this="postgres_query",
+            expressions=[exp.Literal.string(attached), exp.Literal.string(sql)],
+        )
+        return exp.select(exp.Star()).from_(exp.Table(this=call))
 
     def _bind_columns(self, expression: exp.Expr, quote: Any) -> exp.Expr:
         expression = expression.copy()

@@ -76,6 +76,7 @@ def build_plan(bound: BoundStatement, *, route_for: RouteFor, row_cap: int) -> P
         node.set("this", str(node.this).lower())  # DuckDB: names match ignoring case
     cap_rows(tree, row_cap + 1)
     push_union_limit(tree)
+    prune_exists_projections(tree)
     schema = _schema(bindings)
     single = len({b.name.source for b in bindings}) == 1
     if single and bindings[0].source.dialect in WHOLE_PUSHDOWN_DIALECTS:
@@ -110,6 +111,22 @@ def cap_rows(tree: exp.Query, limit: int) -> None:
     count = current.expression
     if isinstance(count, exp.Literal) and count.is_int and int(count.name) > limit:
         current.set("expression", exp.Literal.number(limit))
+
+
+def prune_exists_projections(tree: exp.Expr) -> None:
+    """`EXISTS (SELECT * ...)` only asks whether a row exists: select `1` instead, so no
+    column is read for the projection alone (TPC-H Q21 read all of lineitem twice).
+
+    Only plain SELECT ... FROM ... WHERE: an aggregate without GROUP BY always yields a row,
+    and HAVING, ORDER BY or QUALIFY may name the projection's aliases."""
+    blocked = ("group", "having", "qualify", "order", "distinct", "limit", "offset", "windows")
+    for node in list(tree.find_all(exp.Exists)):
+        select = node.this
+        if not isinstance(select, exp.Select) or any(select.args.get(a) for a in blocked):
+            continue
+        if any(p.find(exp.AggFunc, exp.Window) for p in select.expressions):
+            continue
+        select.set("expressions", [exp.Literal.number(1)])
 
 
 def push_union_limit(tree: exp.Query) -> None:

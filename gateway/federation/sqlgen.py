@@ -59,17 +59,33 @@ def render_duckdb(tree: exp.Expr, values: Mapping[int, Any]) -> tuple[str, list[
 
 
 def render_escaped(tree: exp.Expr, dialect: str, values: Mapping[int, Any]) -> str:
-    """MySQL/MariaDB SQL with each value escaped by PyMySQL, exactly as PyMySQL "binds" them
-    (it interpolates client-side too): for connectorx, which takes no parameters."""
-    if dialect not in ("mysql", "mariadb"):
+    """Source SQL with each value escaped by the source's own driver: PyMySQL for
+    MySQL/MariaDB, exactly as PyMySQL "binds" them (it interpolates client-side too), for
+    connectorx; psycopg's `sql.Literal` for PostgreSQL, for `postgres_query()`. Neither
+    takes parameters."""
+    if dialect in ("mysql", "mariadb"):
+        escape = _escape_mysql
+    elif dialect == "postgresql":
+        escape = _escape_postgresql
+    else:
         raise ValueError(f"no driver escaping for {dialect}")
     text, binds = render_source(tree, dialect, values)
     text = re.sub(
         r"\\:|:(\w+)",
-        lambda m: ":" if m.group(1) is None else escape_item(binds[m.group(1)], "utf8mb4"),
+        lambda m: ":" if m.group(1) is None else escape(binds[m.group(1)]),
         text,
     )
     return text
+
+
+def _escape_mysql(value: Any) -> str:
+    return str(escape_item(value, "utf8mb4"))
+
+
+def _escape_postgresql(value: Any) -> str:
+    from psycopg import sql
+
+    return sql.Literal(value).as_string(None)
 
 
 def render_source(
