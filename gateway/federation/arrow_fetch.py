@@ -33,18 +33,23 @@ def fetch_arrow(
     max_rows: int | None,
     batch_rows: int,
     token: CancelToken,
+    stream_results: bool = True,
 ) -> pa.Table:
     """Run `sql` on the source and read at most `max_rows` rows as one Arrow table.
 
     Args:
         columns: the catalog column behind each result column (None: infer from values).
+        stream_results: read through a server-side cursor. False only for statements whose
+            row count is bounded anyway (a LIMIT): PostgreSQL plans no parallel query for a
+            cursor, and a whole-pushdown aggregate (TPC-H Q1) then runs on one core.
     """
     batches: list[pa.RecordBatch] = []
     total = 0
     with connector.connect() as conn:
         token.on_cancel(lambda: _cancel(conn))
         try:
-            result = conn.execution_options(stream_results=True).execute(sa.text(sql), binds)
+            options = conn.execution_options(stream_results=stream_results)
+            result = options.execute(sa.text(sql), binds)
             while max_rows is None or total < max_rows:
                 token.check()
                 size = batch_rows if max_rows is None else min(batch_rows, max_rows - total)

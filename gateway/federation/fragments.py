@@ -159,7 +159,8 @@ def is_temporal_literal(node: exp.Expr | None) -> bool:
 
 
 def find_bind_joins(residual: exp.Query, fragments: tuple[Fragment, ...]) -> tuple[BindJoin, ...]:
-    """Inner equi-joins between two fragments where one side is filtered (a probe candidate)."""
+    """Inner equi-joins between two fragments, each way round (probe candidates: the side
+    probed must be filtered, by its own filters or by a bind join, when the plan runs)."""
     by_key = {f.key: f for f in fragments}
     found: list[BindJoin] = []
     for select in residual.find_all(exp.Select):
@@ -184,9 +185,10 @@ def find_bind_joins(residual: exp.Query, fragments: tuple[Fragment, ...]) -> tup
                 right = sources.get(eq.expression.table, {}).get(eq.expression.name)
                 if left is None or right is None or left[0] == right[0]:
                     continue
+                # both ways: a side without filters of its own may still be cut to a
+                # third side's keys at run time, and then probed in turn
                 for small, big in ((left, right), (right, left)):
-                    if by_key[small[0]].is_filtered:
-                        found.append(BindJoin(small[0], small[1], big[0], big[1]))
+                    found.append(BindJoin(small[0], small[1], big[0], big[1]))
     return tuple(found)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 from sqlglot.errors import OptimizeError, SqlglotError
@@ -74,7 +74,7 @@ def build_plan(bound: BoundStatement, *, route_for: RouteFor, row_cap: int) -> P
     tree = bound.tree.copy()
     for node in tree.find_all(exp.Identifier):
         node.set("this", str(node.this).lower())  # DuckDB: names match ignoring case
-    cap_rows(tree, row_cap + 1)
+    bounded = cap_rows(tree, row_cap + 1)
     push_union_limit(tree)
     prune_exists_projections(tree)
     schema = _schema(bindings)
@@ -83,6 +83,7 @@ def build_plan(bound: BoundStatement, *, route_for: RouteFor, row_cap: int) -> P
         qualified = _qualify(tree, schema, isolate=False)
         pushdown = whole_pushdown(qualified, bindings)
         if pushdown is not None:
+            pushdown = replace(pushdown, bounded=bounded)
             names = output_names(statement.tree, qualified, bindings)
             return Plan(bindings, names, statement.params, pushdown=pushdown)
     qualified = _qualify(tree, schema, isolate=True)
@@ -99,18 +100,22 @@ def build_plan(bound: BoundStatement, *, route_for: RouteFor, row_cap: int) -> P
     )
 
 
-def cap_rows(tree: exp.Query, limit: int) -> None:
-    """Ask for at most `limit` rows (the cap plus one, to tell a truncated result)."""
+def cap_rows(tree: exp.Query, limit: int) -> bool:
+    """Ask for at most `limit` rows (the cap plus one, to tell a truncated result); True
+    when the statement now returns at most `limit` rows."""
     current = tree.args.get("limit")
     options = current.args.get("limit_options") if current is not None else None
     if options is not None and (options.args.get("percent") or options.args.get("with_ties")):
-        return
+        return False
     if current is None:
         tree.set("limit", exp.Limit(expression=exp.Literal.number(limit)))
-        return
+        return True
     count = current.expression
-    if isinstance(count, exp.Literal) and count.is_int and int(count.name) > limit:
+    if not (isinstance(count, exp.Literal) and count.is_int):
+        return False
+    if int(count.name) > limit:
         current.set("expression", exp.Literal.number(limit))
+    return True
 
 
 def prune_exists_projections(tree: exp.Expr) -> None:

@@ -83,9 +83,16 @@ def _escape_mysql(value: Any) -> str:
 
 
 def _escape_postgresql(value: Any) -> str:
+    if type(value) is int:
+        return str(value)  # the bulk of a bind join's keys
+    return str(_psycopg_sql().Literal(value).as_string(None))
+
+
+@cache
+def _psycopg_sql() -> Any:
     from psycopg import sql
 
-    return sql.Literal(value).as_string(None)
+    return sql
 
 
 def render_source(
@@ -104,19 +111,40 @@ def render_source(
         binds[name] = value
         return exp.Var(this=f"FGB{token}_{name}")
 
-    for node in list(tree.find_all(exp.Placeholder)):
-        node.replace(sentinel(f"p{node.name}", values[int(node.name)]))
-    for n, cast in enumerate(list(tree.find_all(exp.Cast)), 1):
+    replacements: dict[int, exp.Expr] = {}
+    targets: list[exp.Expr] = []
+    for node in tree.find_all(exp.Placeholder):
+        replacements[id(node)] = sentinel(f"p{node.name}", values[int(node.name)])
+        targets.append(node)
+    for n, cast in enumerate(tree.find_all(exp.Cast), 1):
         literal = _temporal_literal(cast)
         if literal is not None:
-            cast.replace(sentinel(f"d{n}", literal))
+            replacements[id(cast)] = sentinel(f"d{n}", literal)
+            targets.append(cast)
+    tree = _substitute(tree, targets, replacements)
     text = tree.sql(sqlglot_dialect(dialect))
     # text() reads ":name" as a bind anywhere, string literals included: escape every colon,
-    # then write the binds.
+    # then write the binds (one pass: a bind join's IN list holds thousands).
     text = text.replace(":", "\\:")
-    for name in binds:
-        text = text.replace(f"FGB{token}_{name}", f":{name}")
+    text = re.sub(f"FGB{token}_(\\w+)", lambda m: f":{m.group(1)}", text)
     return text, binds
+
+
+def _substitute(tree: exp.Expr, targets: list[exp.Expr], by_id: dict[int, exp.Expr]) -> exp.Expr:
+    """Replace each target node by `by_id[id(node)]`, a list argument (an IN list) rebuilt
+    once: `replace()` re-parents every sibling, quadratic in a bind join's thousands of keys."""
+    lists: dict[tuple[int, str], tuple[exp.Expr, str]] = {}
+    for node in targets:
+        parent, key = node.parent, node.arg_key
+        if parent is None:
+            return by_id[id(node)]
+        if isinstance(parent.args.get(key), list):
+            lists[(id(parent), key)] = (parent, key)
+        else:
+            parent.set(key, by_id[id(node)])
+    for parent, key in lists.values():
+        parent.set(key, [by_id.get(id(item), item) for item in parent.args[key]])
+    return tree
 
 
 def _temporal_literal(node: exp.Cast) -> date | datetime | None:
