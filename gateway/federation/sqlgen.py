@@ -136,7 +136,7 @@ def _substitute(tree: exp.Expr, targets: list[exp.Expr], by_id: dict[int, exp.Ex
     lists: dict[tuple[int, str], tuple[exp.Expr, str]] = {}
     for node in targets:
         parent, key = node.parent, node.arg_key
-        if parent is None:
+        if parent is None or key is None:
             return by_id[id(node)]
         if isinstance(parent.args.get(key), list):
             lists[(id(parent), key)] = (parent, key)
