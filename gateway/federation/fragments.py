@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from sqlglot import exp
 
@@ -159,15 +160,24 @@ def is_temporal_literal(node: exp.Expr | None) -> bool:
 
 
 def find_bind_joins(residual: exp.Query, fragments: tuple[Fragment, ...]) -> tuple[BindJoin, ...]:
-    """Inner equi-joins between two fragments, each way round (probe candidates: the side
-    probed must be filtered, by its own filters or by a bind join, when the plan runs)."""
+    """Inner equi-joins between two fragments, each way round, and correlations
+    `inner.x = outer.y` of a subquery, outer side first (probe candidates: the side probed
+    must be filtered, by its own filters or by a bind join, when the plan runs).
+
+    A correlated subquery only ever sees inner rows whose `x` equals some outer row's `y`,
+    so its fragment may be cut to the outer fragment's keys (TPC-H Q17: the average over
+    lineitem is computed for the few parts the outer query keeps); never the other way.
+    """
     by_key = {f.key: f for f in fragments}
     found: list[BindJoin] = []
     for select in residual.find_all(exp.Select):
         joins = select.args.get("joins") or []
-        if not joins or not all(_is_inner(j) for j in joins):
+        if not all(_is_inner(j) for j in joins):
             continue
-        sources = _derived_fragments(select, by_key)
+        own = _derived_fragments(select, by_key)
+        outer = _outer_fragments(select, by_key, own)
+        if not joins and not outer:
+            continue
         # Only inner and cross joins: every conjunct of an ON or of the WHERE filters the
         # product of the joined tables, so either side may be cut to the other's keys.
         where = select.args.get("where")
@@ -181,15 +191,40 @@ def find_bind_joins(residual: exp.Query, fragments: tuple[Fragment, ...]) -> tup
                     continue
                 if not isinstance(eq.expression, exp.Column):
                     continue
-                left = sources.get(eq.this.table, {}).get(eq.this.name)
-                right = sources.get(eq.expression.table, {}).get(eq.expression.name)
-                if left is None or right is None or left[0] == right[0]:
-                    continue
-                # both ways: a side without filters of its own may still be cut to a
-                # third side's keys at run time, and then probed in turn
-                for small, big in ((left, right), (right, left)):
-                    found.append(BindJoin(small[0], small[1], big[0], big[1]))
-    return tuple(found)
+                pairs = [(eq.this, eq.expression), (eq.expression, eq.this)]
+                for one, other in pairs:
+                    big = own.get(one.table, {}).get(one.name)
+                    small = own.get(other.table, {}).get(other.name)
+                    if small is None:
+                        small = outer.get(other.table, {}).get(other.name)
+                    if big is None or small is None or big[0] == small[0]:
+                        continue
+                    if by_key[big[0]].limit is None:  # a pushed LIMIT picks other rows
+                        found.append(BindJoin(small[0], small[1], big[0], big[1]))
+    return tuple(dict.fromkeys(found))
+
+
+def _outer_fragments(
+    select: exp.Select, by_key: dict[str, Fragment], own: dict[str, Any]
+) -> dict[str, dict[str, tuple[str, str]]]:
+    """The fragments of the enclosing SELECTs a subquery may correlate with (the nearest
+    scope wins; an alias of the subquery's own shadows them all)."""
+    found: dict[str, dict[str, tuple[str, str]]] = {}
+    node = select.parent
+    while node is not None:
+        if isinstance(node, exp.Select):
+            for alias, outputs in _derived_fragments(node, by_key).items():
+                found.setdefault(alias, outputs)
+        node = node.parent
+    return {alias: outputs for alias, outputs in found.items() if alias not in own}
+
+
+def _is_plain(select: exp.Select) -> bool:
+    """No operator between the rows read and the SELECT's output that a pre-filter changes."""
+    blocked = ("group", "having", "qualify", "limit", "offset", "distinct", "windows")
+    if any(select.args.get(arg) for arg in blocked):
+        return False
+    return not any(p.find(exp.AggFunc, exp.Window) for p in select.expressions)
 
 
 def _is_inner(join: exp.Join) -> bool:
@@ -202,17 +237,27 @@ def _is_inner(join: exp.Join) -> bool:
 def _derived_fragments(
     select: exp.Select, by_key: dict[str, Fragment]
 ) -> dict[str, dict[str, tuple[str, str]]]:
-    """alias -> {output column -> (fragment key, true column name)} for the derived tables
-    `(SELECT a.x AS x FROM __frag_k AS a) AS a` this SELECT joins."""
+    """alias -> {output column -> (fragment key, true column name)} for the fragments this
+    SELECT reads: directly (`__frag_k AS a`) or through a plain derived table
+    `(SELECT a.x AS x FROM __frag_k AS a WHERE ...) AS a` (no LIMIT, DISTINCT, grouping or
+    window between the fragment's rows and this SELECT's conditions)."""
     found: dict[str, dict[str, tuple[str, str]]] = {}
     sources = [select.args.get("from_"), *(select.args.get("joins") or [])]
     for source in sources:
         derived = source.this if source is not None else None
+        if isinstance(derived, exp.Table) and derived.name in by_key and not derived.db:
+            fragment = by_key[derived.name]
+            found[derived.alias_or_name] = {
+                c.name.lower(): (fragment.key, c.name) for c in fragment.columns
+            }
+            continue
         if not isinstance(derived, exp.Subquery) or not isinstance(derived.this, exp.Select):
             continue
         inner = derived.this
         table = inner.args["from_"].this if inner.args.get("from_") else None
         if not isinstance(table, exp.Table) or table.name not in by_key or inner.args.get("joins"):
+            continue
+        if not _is_plain(inner):
             continue
         fragment = by_key[table.name]
         outputs: dict[str, tuple[str, str]] = {}
