@@ -156,15 +156,17 @@ def _bind_joins(
     trace: dict[str, Any],
 ) -> None:
     """Read the filtered side of each candidate first; when small, filter the other side by
-    its keys (`IN (...)`, bound values), which the scanners push to the source.
+    its keys (`IN (...)`), which the sources run.
 
-    A side cut to another's keys counts as filtered in turn (TPC-H Q5: region -> nation ->
-    supplier, customer): the candidates are tried again until no side gains a key filter.
+    Greedy, fewest keys first: every candidate whose small side is filtered is probed, the
+    cut with the fewest keys is applied, and the rest are tried again, since a side cut to
+    another's keys counts as filtered in turn (TPC-H Q5: region -> nation -> supplier).
     """
     probed: dict[tuple[str, bool], bool] = {}
-    changed = True
-    while changed:
-        changed = False
+    found_keys: dict[tuple[str, str], list[Any] | None] = {}
+    widest = max(limits.bind_join_max_keys, limits.bind_join_max_keys_wide)
+    while True:
+        best: tuple[BindJoin, list[Any]] | None = None
         for candidate in plan.bind_joins:
             big = fragments[candidate.big]
             if big.key_filter is not None or candidate.big in materialized:
@@ -181,14 +183,21 @@ def _bind_joins(
                     materialized.add(small.key)
             if not probed[state]:
                 continue
-            most = max_bind_join_keys(big.binding.source.dialect, limits)
-            keys = _distinct_keys(session, small.key, candidate.small_column, most)
-            if keys is None:
+            column = (small.key, candidate.small_column)
+            if column not in found_keys:
+                found_keys[column] = _distinct_keys(session, *column, widest)
+            keys = found_keys[column]
+            if keys is None or len(keys) > max_bind_join_keys(big.binding.source.dialect, limits):
                 continue
-            fragments[big.key] = replace(big, key_filter=_key_filter(candidate, keys, values))
-            applied = {"small": small.alias, "big": big.alias, "column": candidate.big_column}
-            trace["bind_joins"].append({**applied, "keys": len(keys)})
-            changed = True
+            if best is None or len(keys) < len(best[1]):
+                best = (candidate, keys)
+        if best is None:
+            return
+        candidate, keys = best
+        big, small = fragments[candidate.big], fragments[candidate.small]
+        fragments[big.key] = replace(big, key_filter=_key_filter(candidate, keys, values))
+        applied = {"small": small.alias, "big": big.alias, "column": candidate.big_column}
+        trace["bind_joins"].append({**applied, "keys": len(keys)})
 
 
 def _key_filter(candidate: BindJoin, keys: list[Any], values: dict[int, Any]) -> KeyFilter:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from sqlglot import exp
 
@@ -175,7 +174,7 @@ def find_bind_joins(residual: exp.Query, fragments: tuple[Fragment, ...]) -> tup
         if not all(_is_inner(j) for j in joins):
             continue
         own = _derived_fragments(select, by_key)
-        outer = _outer_fragments(select, by_key, own)
+        outer = _outer_fragments(select, by_key)
         if not joins and not outer:
             continue
         # Only inner and cross joins: every conjunct of an ON or of the WHERE filters the
@@ -205,18 +204,27 @@ def find_bind_joins(residual: exp.Query, fragments: tuple[Fragment, ...]) -> tup
 
 
 def _outer_fragments(
-    select: exp.Select, by_key: dict[str, Fragment], own: dict[str, Any]
+    select: exp.Select, by_key: dict[str, Fragment]
 ) -> dict[str, dict[str, tuple[str, str]]]:
     """The fragments of the enclosing SELECTs a subquery may correlate with (the nearest
     scope wins; an alias of the subquery's own shadows them all)."""
     found: dict[str, dict[str, tuple[str, str]]] = {}
+    shadowed = _source_aliases(select)
     node = select.parent
     while node is not None:
         if isinstance(node, exp.Select):
             for alias, outputs in _derived_fragments(node, by_key).items():
-                found.setdefault(alias, outputs)
+                if alias not in shadowed:
+                    found[alias] = outputs
+            shadowed |= _source_aliases(node)
         node = node.parent
-    return {alias: outputs for alias, outputs in found.items() if alias not in own}
+    return found
+
+
+def _source_aliases(select: exp.Select) -> set[str]:
+    """Every name a SELECT's FROM and joins introduce, fragments or not."""
+    sources = [select.args.get("from_"), *(select.args.get("joins") or [])]
+    return {s.this.alias_or_name for s in sources if s is not None and s.this is not None}
 
 
 def _is_plain(select: exp.Select) -> bool:

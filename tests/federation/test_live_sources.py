@@ -235,3 +235,27 @@ def test_a_small_filtered_side_sends_its_keys_to_the_other_source(client, data):
         if customer_id in keys:
             counts[customer_id] += 1
     assert result.table.to_pylist() == [{"id": k, "n": counts[k]} for k in keys if counts[k]]
+
+
+def test_a_filter_the_scanner_cannot_push_runs_in_postgresql_with_values_escaped(client, data):
+    """LIKE is not a filter DuckDB's scanner pushes: the fragment goes to PostgreSQL whole
+    through postgres_query(), the value escaped by psycopg (a hostile one matches nothing)."""
+    statement = (
+        "SELECT c.country, count(*) AS n FROM pg.orders o JOIN maria.customers c "
+        "ON c.id = o.customer_id WHERE o.status LIKE ? GROUP BY c.country ORDER BY c.country"
+    )
+
+    plan = client.post("/sql?explain=true", json={"sql": statement, "params": ["pa%"]}).json()
+    paid = client.post("/sql", json={"sql": statement, "params": ["pa%"]}).json()
+    hostile = client.post("/sql", json={"sql": statement, "params": ["x' OR '1'='1"]}).json()
+
+    pg = next(f for f in plan["fragments"] if f["source"] == "pg")
+    assert pg["route"] == "postgres_query"
+    assert pg["sql"].endswith("WHERE o.status LIKE 'pa%'")
+    countries = {c[0]: c[2] for c in data["customers"]}
+    counts: dict[str, int] = defaultdict(int)
+    for _id, customer_id, _amount, status, _at in data["orders"]:
+        if status == "paid":
+            counts[countries[customer_id]] += 1
+    assert paid["rows"] == [[k, counts[k]] for k in sorted(counts)]
+    assert hostile["rows"] == []

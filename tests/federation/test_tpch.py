@@ -18,6 +18,7 @@ from sqlglot import exp
 from starlette.testclient import TestClient
 
 from config.settings import SchemaCacheSettings, Settings, SourceSettings
+from gateway.federation.cancel import CancelToken
 from gateway.federation.duckdb_ext import OFFLINE_CONFIG, load_extension
 from tests.federation.helpers import sql_client, without_auth
 from tests.live import mariadb_databases, postgresql_database
@@ -162,3 +163,81 @@ def test_q6_fetches_only_the_rows_matching_its_filter_from_postgresql(tpch):
     assert plan["source"] == "pg"
     assert "SUM(" in plan["sql"].upper()
     assert "WHERE" in plan["sql"]
+
+
+def _service(client: TestClient) -> Any:
+    """The app's SQL service (created with the first /sql request)."""
+    assert client.post("/sql", json={"sql": "SELECT 1 AS one FROM maria.region LIMIT 1"}).is_success
+    return client.app_state.sql_service  # type: ignore[attr-defined]
+
+
+def _fragments(plan: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["alias"]: f for f in plan["fragments"]}
+
+
+def test_q21_exists_subqueries_read_only_their_keys_and_compare_dates_in_postgresql(tpch):
+    """`EXISTS (SELECT * FROM lineitem l2 ...)` reads the two columns its conditions use, not
+    all sixteen; `l_receiptdate > l_commitdate` (a comparison of two columns, which DuckDB's
+    scanner cannot push) runs in PostgreSQL through postgres_query()."""
+    client, cases = tpch
+    plan = client.post("/sql?explain=true", json={"sql": cases[20][1]}).json()
+
+    fragments = _fragments(plan)
+    assert fragments["l2"]["route"] == "postgres_scanner"  # no filter: the parallel scan
+    assert fragments["l2"]["sql"] == (
+        'SELECT "l2"."l_orderkey" AS "l_orderkey", "l2"."l_suppkey" AS "l_suppkey" '
+        'FROM "pg"."public"."lineitem" AS "l2"'
+    )
+    for alias in ("l1", "l3"):
+        assert fragments[alias]["route"] == "postgres_query"
+        assert fragments[alias]["dialect"] == "postgresql"
+        assert f"WHERE {alias}.l_commitdate < {alias}.l_receiptdate" in fragments[alias]["sql"]
+    assert "l_commitdate" not in plan["residual"]  # nothing left for DuckDB to filter
+
+
+def test_q4_and_q12_join_lineitem_and_orders_in_one_postgresql_statement(tpch):
+    client, cases = tpch
+    for number in (4, 12):
+        plan = client.post("/sql?explain=true", json={"sql": cases[number - 1][1]}).json()
+
+        assert plan["kind"] == "pushdown"
+        assert plan["source"] == "pg"
+        assert "public.lineitem" in plan["sql"]
+        assert "public.orders" in plan["sql"]
+
+
+def test_q5_bind_joins_chain_from_region_to_nation_to_supplier_and_customer(tpch):
+    """region is filtered ('ASIA'): its one key cuts nation first (fewest keys first); nation,
+    cut, is small in turn and cuts supplier, whose five nation keys cut customer
+    (`c_nationkey = s_nationkey`) and whose keys cut lineitem."""
+    client, cases = tpch
+    service = _service(client)
+
+    result = service.run(cases[4][1], [], CancelToken())
+
+    applied = [(b["small"], b["big"], b["keys"]) for b in result.trace["bind_joins"]]
+    assert applied[:3] == [
+        ("region", "nation", 1),
+        ("nation", "supplier", 5),
+        ("supplier", "customer", 5),
+    ]
+    assert applied[3][:2] == ("supplier", "lineitem")
+
+
+def test_q17_correlated_average_reads_only_the_parts_the_outer_query_keeps(tpch):
+    """Both lineitem reads (the outer one and the correlated per-part average) are cut to
+    the keys of the few parts matching brand and container."""
+    client, cases = tpch
+    service = _service(client)
+
+    result = service.run(cases[16][1], [], CancelToken())
+
+    cuts = [b for b in result.trace["bind_joins"] if b["big"] == "lineitem"]
+    assert len(cuts) == 2
+    assert all(b["small"] == "part" and b["column"] == "l_partkey" for b in cuts)
+    lineitem_reads = [sql for sql in result.trace["fragments"].values() if '"lineitem"' in sql]
+    assert len(lineitem_reads) == 2
+    # at SF 0.01 no part is 'Brand#23' in a 'MED BOX': no key, and PostgreSQL is asked for
+    # no row at all
+    expected = '"l_partkey" IN (' if cuts[0]["keys"] else "WHERE 1 = 0"
+    assert all(expected in sql for sql in lineitem_reads)
