@@ -23,6 +23,7 @@ from gateway.federation.limits import FederationLimits
 from gateway.federation.plan import FETCH_ROUTES, BindJoin, Fragment, KeyFilter, Plan
 from gateway.federation.result import Result, ResultColumn
 from gateway.federation.sqlgen import render_duckdb
+from schema_cache.model import Column
 
 log = logging.getLogger(__name__)
 _INVALID = (
@@ -111,15 +112,23 @@ def _run_federated(
         materialized: set[str] = set()
         trace: dict[str, Any] = {"kind": "federated", "bind_joins": [], "fragments": {}}
         _bind_joins(plan, engine, session, fragments, materialized, values, limits, token, trace)
+        shared = share_duplicates(fragments, materialized, values)
+        trace["shared"] = shared
+        fetched: dict[str, pa.Table] = {}
+        for fragment in fragments.values():
+            key = fragment.key
+            if fragment.route in FETCH_ROUTES and key not in materialized and key not in shared:
+                fetched[key] = _fetch_driver(engine, fragment, values, limits, token, None)
         for fragment in fragments.values():
             if fragment.route in FETCH_ROUTES and fragment.key not in materialized:
-                table = _fetch_driver(engine, fragment, values, limits, token, None)
+                table = fetched[shared.get(fragment.key, fragment.key)]
                 session.cursor.register(fragment.key, table)
                 materialized.add(fragment.key)
         for fragment in fragments.values():
-            alias = session.aliases.get(fragment.binding.name.source)
-            trace["fragments"][fragment.key] = fragment.render(values, alias)[0]
-        residual = inline_fragments(plan.residual, fragments, session, materialized, values)
+            if fragment.key not in shared:
+                alias = session.aliases.get(fragment.binding.name.source)
+                trace["fragments"][fragment.key] = fragment.render(values, alias)[0]
+        residual = inline_fragments(plan.residual, fragments, session, materialized, values, shared)
         sql, params = render_duckdb(residual, values)
         trace["residual"] = sql
         cursor = session.cursor.execute(sql, params)
@@ -289,16 +298,106 @@ def inline_fragments(
     session: Session,
     materialized: set[str],
     values: dict[int, Any],
+    shared: dict[str, str] | None = None,
 ) -> exp.Query:
-    """Replace each attached fragment's table by its SELECT over the attached catalog."""
+    """Replace each attached fragment's table by its SELECT over the attached catalog; a
+    read several fragments share (`shared`: fragment -> the one read) becomes one
+    `WITH __frag_k AS MATERIALIZED (...)` they all name."""
+    shared = shared or {}
     tree = residual.copy()
+    ctes: dict[str, exp.CTE] = {}
     for table in list(tree.find_all(exp.Table)):
-        fragment = fragments.get(table.name)
+        key = shared.get(table.name, table.name)
+        fragment = fragments.get(key)
         if fragment is None or fragment.key in materialized or not uses_attachment(fragment.route):
             continue
-        select = fragment.reader(session.aliases[fragment.binding.name.source], values)
+        attached = session.aliases[fragment.binding.name.source]
+        if key not in shared.values():
+            select = fragment.reader(attached, values)
+            alias = exp.TableAlias(this=table.alias_or_name)
+            table.replace(exp.Subquery(this=select, alias=alias))
+            continue
+        if key not in ctes:
+            name = exp.TableAlias(this=exp.to_identifier(key))
+            select = fragment.reader(attached, values)
+            ctes[key] = exp.CTE(this=select, alias=name, materialized=True)
+        reader = fragments.get(table.name)
+        if reader is None or reader.key == key or not (reader.filters or reader.key_filter):
+            table.set("this", exp.to_identifier(key))  # the same rows: read them as they are
+            continue
+        # a filtered read of a table also read whole: its filters run in DuckDB
+        select = reader.build(attached)
+        inner = exp.TableAlias(this=exp.to_identifier(reader.alias, quoted=True))
+        select.set("from_", exp.From(this=exp.Table(this=exp.to_identifier(key), alias=inner)))
         table.replace(exp.Subquery(this=select, alias=exp.TableAlias(this=table.alias_or_name)))
+    if ctes:
+        existing = tree.args.get("with_")
+        if existing is None:
+            tree.set("with_", exp.With(expressions=list(ctes.values())))
+        else:
+            existing.set("expressions", [*ctes.values(), *existing.expressions])
     return tree
+
+
+def share_duplicates(
+    fragments: dict[str, Fragment], materialized: set[str], values: dict[int, Any]
+) -> dict[str, str]:
+    """Fragments reading the same rows of the same table (same filters, key filter, order and
+    limit; TPC-H Q18 reads lineitem twice, Q21 l1 and l3 alike) are read once: the first of
+    them takes every column the others need (in `fragments`). Returns fragment -> the one read.
+    """
+    groups: dict[tuple[Any, ...], list[Fragment]] = {}
+    for fragment in fragments.values():
+        if fragment.key not in materialized:
+            groups.setdefault(_read_signature(fragment, values), []).append(fragment)
+    shared: dict[str, str] = {}
+    wanted: dict[str, dict[str, Column]] = {}
+    for first, *others in groups.values():
+        wanted[first.key] = {c.name: c for f in (first, *others) for c in f.columns}
+        shared.update((f.key, first.key) for f in others)
+    # A table read whole (attached, nothing pushed) also serves the other reads of it that
+    # push only filters (Q21: l3, cut by l_commitdate < l_receiptdate, from l2's rows); their
+    # filters then run in DuckDB, over the columns they name, added to the whole read.
+    whole = {
+        f.binding.name: f
+        for f in fragments.values()
+        if f.key in wanted and uses_attachment(f.route) and not _pushes_anything(f)
+    }
+    for first in [fragments[k] for k in wanted]:
+        full = whole.get(first.binding.name)
+        if full is None or full is first or not uses_attachment(first.route):
+            continue
+        if first.limit is not None or first.order:
+            continue
+        columns = wanted.pop(first.key)
+        for condition in first.filters:
+            for node in condition.find_all(exp.Column):
+                column = first.binding.get_column(node.name.lower())
+                if column is not None:
+                    columns.setdefault(column.name, column)
+        if first.key_filter is not None:
+            column = first.binding.get_column(first.key_filter.column.lower())
+            if column is not None:
+                columns.setdefault(column.name, column)
+        wanted[full.key].update(columns)
+        shared = {k: full.key if v == first.key else v for k, v in shared.items()}
+        shared[first.key] = full.key
+    for key, columns in wanted.items():
+        fragments[key] = replace(fragments[key], columns=tuple(columns.values()))
+    return shared
+
+
+def _pushes_anything(fragment: Fragment) -> bool:
+    return bool(
+        fragment.filters or fragment.key_filter or fragment.limit is not None or fragment.order
+    )
+
+
+def _read_signature(fragment: Fragment, values: dict[int, Any]) -> tuple[Any, ...]:
+    """The fragment's SQL with its alias and columns made neutral, and where it goes."""
+    neutral = replace(fragment, key="", alias="s", columns=fragment.binding.table.columns[:1])
+    sql, params = neutral.render(values, "s")
+    return (fragment.binding.name, fragment.route, sql, repr(params))
 
 
 def _capped(

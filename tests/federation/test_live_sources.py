@@ -259,3 +259,29 @@ def test_a_filter_the_scanner_cannot_push_runs_in_postgresql_with_values_escaped
             counts[countries[customer_id]] += 1
     assert paid["rows"] == [[k, counts[k]] for k in sorted(counts)]
     assert hostile["rows"] == []
+
+
+def test_a_table_read_whole_also_serves_a_filtered_read_of_it(client, data):
+    """orders is read whole for the average and filtered for the outer query: PostgreSQL is
+    asked once, and the outer read's filter runs in DuckDB over that one read."""
+    service = client.app_state.sql_service  # type: ignore[attr-defined]
+    statement = (
+        "SELECT c.country, count(*) AS n FROM pg.orders o "
+        "LEFT JOIN maria.customers c ON c.id = o.customer_id "
+        "WHERE o.status = 'cancelled' AND o.amount > (SELECT avg(o2.amount) FROM pg.orders o2) "
+        "GROUP BY c.country ORDER BY c.country"
+    )
+
+    result = service.run(statement, [], CancelToken())
+
+    (pg_read,) = [sql for sql in result.trace["fragments"].values() if '"orders"' in sql]
+    assert "WHERE" not in pg_read
+    assert len(result.trace["shared"]) == 1
+    assert "AS MATERIALIZED" in result.trace["residual"]
+    average = sum(o[2] for o in data["orders"]) / len(data["orders"])
+    countries = {c[0]: c[2] for c in data["customers"]}
+    counts: dict[str, int] = defaultdict(int)
+    for _id, customer_id, amount, status, _at in data["orders"]:
+        if status == "cancelled" and amount > average:
+            counts[countries[customer_id]] += 1
+    assert result.table.to_pylist() == [{"country": k, "n": counts[k]} for k in sorted(counts)]
