@@ -204,7 +204,12 @@ def _bind_joins(
             return
         candidate, keys = best
         big, small = fragments[candidate.big], fragments[candidate.small]
-        fragments[big.key] = replace(big, key_filter=_key_filter(candidate, keys, values))
+        cut = replace(big, key_filter=_key_filter(candidate, keys, values))
+        if cut.route == "postgres_scanner":
+            # one statement with the key list rather than one per parallel ctid range; the
+            # scanner's filters are on PostgreSQL's allow-list (fragments._scanner_suffices)
+            cut = replace(cut, route="postgres_query")
+        fragments[big.key] = cut
         applied = {"small": small.alias, "big": big.alias, "column": candidate.big_column}
         trace["bind_joins"].append({**applied, "keys": len(keys)})
 

@@ -235,11 +235,11 @@ def test_q17_correlated_average_reads_only_the_parts_the_outer_query_keeps(tpch)
     cuts = [b for b in result.trace["bind_joins"] if b["big"] == "lineitem"]
     assert len(cuts) == 2
     assert all(b["small"] == "part" and b["column"] == "l_partkey" for b in cuts)
-    (read,) = [sql for sql in result.trace["fragments"].values() if '"lineitem"' in sql]
+    (read,) = [sql for sql in result.trace["fragments"].values() if "lineitem" in sql]
     assert len(result.trace["shared"]) == 1
     # at SF 0.01 no part is 'Brand#23' in a 'MED BOX': no key, and PostgreSQL is asked for
     # no row at all
-    assert ('"l_partkey" IN (' if cuts[0]["keys"] else "WHERE 1 = 0") in read
+    assert ("l_partkey IN (" if cuts[0]["keys"] else "WHERE 1 = 0") in read.replace('"', "")
 
 
 def test_q18_reads_lineitem_once_for_the_join_and_the_in_subquery(tpch):
@@ -248,7 +248,7 @@ def test_q18_reads_lineitem_once_for_the_join_and_the_in_subquery(tpch):
 
     result = service.run(cases[17][1], [], CancelToken())
 
-    reads = [sql for sql in result.trace["fragments"].values() if '"lineitem"' in sql]
+    reads = [sql for sql in result.trace["fragments"].values() if "lineitem" in sql]
     assert len(reads) == 1
     assert len(result.trace["shared"]) == 1
     assert "AS MATERIALIZED" in result.trace["residual"]
