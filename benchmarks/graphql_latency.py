@@ -91,7 +91,7 @@ def count_statements(config: Path) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     with TestClient(app) as client:
         app.state.runtime.cache.refresh()
-        engine = app.state.runtime.connectors["bench"].engine
+        engines = app.state.runtime.connectors["bench"].engines()
         for key, (path, query, _) in WORKLOADS.items():
             counts[key] = {}
             sends: list[tuple[str, Callable[[], httpx.Response]]] = [
@@ -105,11 +105,13 @@ def count_statements(config: Path) -> dict[str, dict[str, int]]:
                 def record(*args: Any, into: list[str] = seen) -> None:
                     into.append(args[2])
 
-                sa.event.listen(engine, "before_cursor_execute", record)
+                for engine in engines:
+                    sa.event.listen(engine, "before_cursor_execute", record)
                 try:
                     send().raise_for_status()
                 finally:
-                    sa.event.remove(engine, "before_cursor_execute", record)
+                    for engine in engines:
+                        sa.event.remove(engine, "before_cursor_execute", record)
                 counts[key][surface] = len(seen)
     return counts
 

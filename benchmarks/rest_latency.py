@@ -122,7 +122,7 @@ def record_statements(config: Path) -> dict[str, Statements]:
     recorded: dict[str, Statements] = {}
     with TestClient(app) as client:
         app.state.runtime.cache.refresh()
-        engine = app.state.runtime.connectors["bench"].engine
+        engines = app.state.runtime.connectors["bench"].engines()
         requests: list[tuple[str, str, str, object]] = [
             (k, "GET", p, None) for k, p in WORKLOADS.items()
         ]
@@ -134,11 +134,13 @@ def record_statements(config: Path) -> dict[str, Statements]:
             def record(*args: Any, into: Statements = statements) -> None:
                 into.append((args[2], args[3]))
 
-            sa.event.listen(engine, "before_cursor_execute", record)
+            for engine in engines:
+                sa.event.listen(engine, "before_cursor_execute", record)
             try:
                 client.request(method, path, json=body).raise_for_status()
             finally:
-                sa.event.remove(engine, "before_cursor_execute", record)
+                for engine in engines:
+                    sa.event.remove(engine, "before_cursor_execute", record)
             recorded[key] = statements
     return recorded
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -12,6 +13,7 @@ from typing import Any, ClassVar, Literal
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.sql import sqltypes
 
 from config.errors import FedgateError
@@ -49,10 +51,15 @@ class Connector:
     supports_identity: ClassVar[bool] = False
     supports_comments: ClassVar[bool] = False
     embedded: ClassVar[bool] = False
+    # The asyncio driver (SQLAlchemy driver name) that serves reads on the event loop,
+    # without a worker thread per request; None: reads run in a worker thread.
+    loop_driver: ClassVar[str | None] = None
 
     def __init__(self, settings: SourceSettings) -> None:
         self.settings = settings
         self._engine: Engine | None = None
+        self._loop_engine: AsyncEngine | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def name(self) -> str:
@@ -64,7 +71,24 @@ class Connector:
             engine = sa.create_engine(self.settings.url, **self.engine_options())
             self.install_session_hooks(engine)
             self._engine = engine
+            if self.loop_driver is not None:
+                self._loop_engine = self._create_loop_engine(engine.url)
         return self._engine
+
+    def _create_loop_engine(self, url: sa.URL) -> AsyncEngine:
+        driver = f"{url.get_backend_name()}+{self.loop_driver}"
+        options = self.engine_options()
+        engine = create_async_engine(
+            url.set(drivername=driver), isolation_level="AUTOCOMMIT", **options
+        )
+        self.install_session_hooks(engine.sync_engine)
+        return engine
+
+    def engines(self) -> list[Engine]:
+        """Every engine that sends this source's statements (the loop engine's synchronous
+        face included): listen on these to see each statement."""
+        engine = self.engine
+        return [engine] + ([self._loop_engine.sync_engine] if self._loop_engine else [])
 
     def engine_options(self) -> dict[str, Any]:
         """Pool and driver options; dialects add their connect and statement timeouts."""
@@ -80,16 +104,46 @@ class Connector:
     def install_session_hooks(self, engine: Engine) -> None:
         """Set per-connection session options (e.g. statement timeouts)."""
 
+    def bind_loop(self) -> None:
+        """Serve reads on the running loop from now on (the app's lifespan calls this; its
+        loop serves every request). Requests on any other loop keep the worker thread."""
+        if self.loop_driver is not None:
+            self._loop = asyncio.get_running_loop()
+
+    def serves_on_loop(self) -> bool:
+        """Whether reads can run on the running event loop (see `loop_engine`)."""
+        return self._loop is not None and self._loop is asyncio.get_running_loop()
+
+    def loop_engine(self) -> Engine | None:
+        """The synchronous face of this source's async engine, for reads inside SQLAlchemy's
+        `greenlet_spawn` on the bound loop: its I/O awaits on the loop instead of blocking a
+        thread. Its own pool (`pool_size` more connections), in autocommit (reads only).
+        None on any other loop or without an asyncio driver."""
+        if not self.serves_on_loop():
+            return None
+        self.engine  # noqa: B018 (creates the loop engine beside it)
+        return self._loop_engine.sync_engine if self._loop_engine is not None else None
+
     def dispose(self) -> None:
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+        # Connections of the loop engine can only be closed on their loop (`dispose_loop`).
+        self._loop_engine, self._loop = None, None
+
+    async def dispose_loop(self) -> None:
+        """Close the loop engine's connections on the bound loop, and unbind it."""
+        engine = self._loop_engine
+        if engine is not None and self._loop is asyncio.get_running_loop():
+            await engine.dispose()
+        self._loop = None
 
     @contextmanager
-    def connect(self) -> Iterator[Connection]:
-        """A pooled connection; driver errors leave as fedgate errors."""
+    def connect(self, engine: Engine | None = None) -> Iterator[Connection]:
+        """A pooled connection (of `engine`, default this source's engine); driver errors
+        leave as fedgate errors."""
         try:
-            with self.engine.connect() as conn:
+            with (engine or self.engine).connect() as conn:
                 yield conn
         except FedgateError:  # raised by the caller's block (e.g. a 422): not a driver error
             raise

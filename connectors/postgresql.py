@@ -20,6 +20,7 @@ class PostgreSQLConnector(Connector):
     supports_json_agg = True
     supports_identity = True
     supports_comments = True
+    loop_driver = "psycopg_async"
 
     def engine_options(self) -> dict[str, Any]:
         options = super().engine_options()

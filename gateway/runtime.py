@@ -32,6 +32,8 @@ class Runtime:
 
     async def start(self, *, background: bool = True) -> None:
         """Serve the snapshot at once; introspect and keep fresh in the background."""
+        for connector in self.connectors.values():
+            connector.bind_loop()  # reads on this loop where the driver has asyncio
         loaded = self.cache.load_snapshot()
         log.info("snapshot: %d source(s) served before introspection", loaded)
         if background:
@@ -57,4 +59,5 @@ class Runtime:
                 await task
         self._tasks.clear()
         for connector in self.connectors.values():
+            await connector.dispose_loop()
             connector.dispose()

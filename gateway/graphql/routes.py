@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import anyio
 import orjson
 from cachetools import LRUCache
 from starlette.requests import Request
@@ -28,6 +27,7 @@ from gateway.graphql.graphiql import STATIC_DIR, graphiql_page
 from gateway.graphql.limits import Limits
 from gateway.graphql.state import LiveSchema
 from gateway.query.context import QueryContext
+from gateway.query.offload import on_loop, run_reads
 from gateway.runtime import Runtime
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
@@ -131,9 +131,13 @@ async def _run(request: Request, query: Any, variables: Any, operation: Any) -> 
     engine = principal_schema(request).engine(visible_catalog(catalog))
     ctx: QueryContext = request.app.state.query_context
     graphql_request = GraphQLRequest(query, variables, operation)
-    if request.method == "GET" and _is_mutation(engine, graphql_request):
+    mutation = _is_mutation(engine, graphql_request)
+    if request.method == "GET" and mutation:
         return _refused("mutations need POST", "query", 405)
-    result = await anyio.to_thread.run_sync(engine.run, graphql_request, ctx, catalog)
+    # Queries read only: on the loop when every source has an asyncio driver. Writes (and
+    # their returning reads) keep a worker thread.
+    loop = not mutation and on_loop(ctx.connectors.values())
+    result = await run_reads(loop, engine.run, graphql_request, ctx, catalog)
     return _json(result)
 
 

@@ -1,4 +1,5 @@
-"""Run IR statements against their sources (synchronous; surfaces call it in a thread)."""
+"""Run IR statements against their sources (synchronous; surfaces call `read_select`, or
+`run_write` in a worker thread)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from gateway.query.access import current_access
 from gateway.query.context import QueryContext
 from gateway.query.embed import read_rows
 from gateway.query.ir import Delete, Insert, Result, Select, Update
+from gateway.query.offload import on_loop, run_reads
 from gateway.query.select import compile_count
 from gateway.query.session import Session, read_session
 from gateway.query.shapes import shape_of
@@ -25,6 +27,20 @@ from schema_cache.model import Catalog
 
 def run_select(ctx: QueryContext, select: Select, catalog: Catalog) -> Result:
     current_access().require(table_uses(select, catalog))  # every table, before any SQL
+    return _read(ctx, select, catalog)
+
+
+async def read_select(ctx: QueryContext, select: Select, catalog: Catalog) -> Result:
+    """`run_select` from the event loop: on the loop where every source it reads has an
+    asyncio driver, else in a worker thread (gateway/query/offload.py)."""
+    uses = table_uses(select, catalog)
+    current_access().require(uses)  # every table, before any SQL
+    sources = {use.source for use in uses}
+    loop = on_loop(ctx.connectors[name] for name in sources)
+    return await run_reads(loop, _read, ctx, select, catalog)
+
+
+def _read(ctx: QueryContext, select: Select, catalog: Catalog) -> Result:
     with read_session() as session:
         rows = read_rows(ctx, session, select, catalog)
         total = None

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
+from sqlalchemy.util.concurrency import in_greenlet
 
 from connectors.base import Connector
 from connectors.errors import wrap_execution_error
@@ -25,6 +26,12 @@ class Session:
 
     def connection(self, connector: Connector) -> Connection:
         conn = self._connections.get(connector.name)
+        if conn is None and in_greenlet():  # on the event loop (gateway/query/offload.py)
+            engine = connector.loop_engine()  # in autocommit already
+            if engine is not None:
+                conn = self._connections[connector.name] = self._stack.enter_context(
+                    connector.connect(engine)
+                )
         if conn is None:
             conn = self._stack.enter_context(connector.connect())
             if connector.dialect in AUTOCOMMIT_READS:

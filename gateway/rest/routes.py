@@ -16,7 +16,7 @@ from gateway.auth.views import audit_hidden, hidden_use, known_catalog
 from gateway.query.access import Operation
 from gateway.query.context import Bound, QueryContext, resolve_table
 from gateway.query.errors import MalformedRequestError, RowNotFoundError, UnknownTableError
-from gateway.query.executor import run_select, run_write
+from gateway.query.executor import read_select, run_write
 from gateway.query.ir import (
     Delete,
     Field,
@@ -170,7 +170,7 @@ async def list_rows(request: Request) -> Response:
         rows = await anyio.to_thread.run_sync(stream.start)
         shown, total = stream.rows, stream.total
     else:
-        result = await anyio.to_thread.run_sync(run_select, _context(request), select, catalog)
+        result = await read_select(_context(request), select, catalog)
         rows, shown, total = result.rows, len(result.rows), result.total
     if total is not None and select.offset > total and media != formats.OBJECT:
         if stream is not None:
@@ -318,7 +318,7 @@ async def one_row(request: Request) -> Response:
         select = Select(
             select.target, select.fields, select.embeds, _and(select.filter, key), limit=1
         )
-        result = await anyio.to_thread.run_sync(run_select, _context(request), select, catalog)
+        result = await read_select(_context(request), select, catalog)
         if not result.rows:
             raise RowNotFoundError(f"no row of '{bound.table.name}' has this primary key")
         return _one(request, result.rows[0])

@@ -38,10 +38,12 @@ class Recorder:
 @contextmanager
 def recording(client: TestClient, source: str) -> Iterator[Recorder]:
     """Every statement the gateway sends to `source` while the block runs."""
-    engine = client.app.state.runtime.connectors[source].engine  # type: ignore[attr-defined]
+    engines = client.app.state.runtime.connectors[source].engines()  # type: ignore[attr-defined]
     recorder = Recorder()
-    sa.event.listen(engine, "before_cursor_execute", recorder)
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", recorder)
     try:
         yield recorder
     finally:
-        sa.event.remove(engine, "before_cursor_execute", recorder)
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", recorder)
