@@ -7,7 +7,7 @@ from typing import Any
 import pyarrow as pa
 
 from gateway.federation.coltypes import arrow_type
-from gateway.federation.execute import inline_fragments
+from gateway.federation.execute import inline_fragments, share_duplicates
 from gateway.federation.plan import ATTACHED_ROUTES, FETCH_ROUTES, SCANNER_ROUTES, Plan
 from gateway.federation.service import SqlService
 from gateway.federation.sqlgen import render_duckdb
@@ -46,6 +46,9 @@ def describe_plan(plan: Plan) -> dict[str, Any]:
     return {
         "kind": "federated",
         "fragments": fragments,
+        # fragment -> the fragment whose read it shares (before any bind join, which may
+        # change what is shared when the plan runs)
+        "shared": share_duplicates({f.key: f for f in plan.fragments}, set(), values),
         "bind_join_candidates": [
             {"small": j.small, "big": j.big, "column": j.big_column} for j in plan.bind_joins
         ],
@@ -67,7 +70,9 @@ def explain_with_duckdb_plan(service: SqlService, plan: Plan) -> dict[str, Any]:
             if fragment.route in FETCH_ROUTES:
                 schema = pa.schema([(c.name, arrow_type(c)) for c in fragment.columns])
                 session.cursor.register(fragment.key, schema.empty_table())
-        residual = inline_fragments(plan.residual, fragments, session, set(), plan.values())
+        values = plan.values()
+        shared = share_duplicates(fragments, set(), values)
+        residual = inline_fragments(plan.residual, fragments, session, set(), values, shared)
         sql, params = render_duckdb(residual, plan.values())
         rows = session.cursor.execute(f"EXPLAIN {sql}", params).fetchall()
     described["duckdb_plan"] = "\n".join(str(row[1]) for row in rows)

@@ -246,7 +246,12 @@ def test_q18_reads_lineitem_once_for_the_join_and_the_in_subquery(tpch):
     client, cases = tpch
     service = _service(client)
 
+    plan = client.post("/sql?explain=true", json={"sql": cases[17][1]}).json()
     result = service.run(cases[17][1], [], CancelToken())
+
+    by_name = {f["name"]: f for f in plan["fragments"]}
+    ((reader, read),) = plan["shared"].items()
+    assert by_name[reader]["table"] == by_name[read]["table"] == "public.lineitem"
 
     reads = [sql for sql in result.trace["fragments"].values() if "lineitem" in sql]
     assert len(reads) == 1
