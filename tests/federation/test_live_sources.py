@@ -250,6 +250,7 @@ def test_a_filter_the_scanner_cannot_push_runs_in_postgresql_with_values_escaped
     plan = client.post("/sql?explain=true", json={"sql": statement, "params": ["pa%"]}).json()
     paid = client.post("/sql", json={"sql": statement, "params": ["pa%"]}).json()
     hostile = client.post("/sql", json={"sql": statement, "params": ["x' OR '1'='1"]}).json()
+    backslash = client.post("/sql", json={"sql": statement, "params": ["x\\' OR 1=1 --"]})
 
     pg = next(f for f in plan["fragments"] if f["source"] == "pg")
     assert pg["route"] == "postgres_query"
@@ -261,6 +262,8 @@ def test_a_filter_the_scanner_cannot_push_runs_in_postgresql_with_values_escaped
             counts[countries[customer_id]] += 1
     assert paid["rows"] == [[k, counts[k]] for k in sorted(counts)]
     assert hostile["rows"] == []
+    assert backslash.status_code == 200
+    assert backslash.json()["rows"] == []
 
 
 def test_a_table_read_whole_also_serves_a_filtered_read_of_it(client, data):
