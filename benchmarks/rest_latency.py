@@ -4,12 +4,14 @@ Loads the demo shop (200 customers, 1,500 orders, ~3,800 items) into a
 throwaway PostgreSQL database, records the exact SQL and parameters fedgate
 sends for each workload (one in-process request each), starts `fedgate serve`
 (one uvicorn worker) on a loopback port, and measures, interleaved round by
-round, each workload through fedgate (HTTP, sequential keep-alive client) and
+round, each workload through fedgate (HTTP, one sequential keep-alive connection:
+`--client raw`, the default, sends bytes over a socket (benchmarks/raw_http.py) so
+the figure is the server's; `--client httpx` adds httpx's own time) and
 the recorded SQL through a direct psycopg connection (the floor: reads in
 autocommit as fedgate's, the insert in one transaction as fedgate's). Prints
 medians of per-round p50/p99. The database is dropped at the end.
 
-    .venv/bin/python -m benchmarks.rest_latency [--rounds 5] [--requests 200]
+    .venv/bin/python -m benchmarks.rest_latency [--rounds 5] [--requests 200] [--client raw|httpx]
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import psycopg
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
+from benchmarks.raw_http import RawClient
 from config.loader import load_settings
 from gateway.app import create_app
 from gateway.demo import ensure_demo
@@ -214,6 +217,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=200, help="requests per workload and round")
+    parser.add_argument(
+        "--client",
+        choices=("raw", "httpx"),
+        default="raw",
+        help="raw: bytes over one socket (the server's latency); httpx: adds the client's own",
+    )
     args = parser.parse_args()
     name = f"fgt_bench_{os.getpid()}_{int(time.time())}"
     print(f"loading the demo shop into PostgreSQL database {name} ...", file=sys.stderr)
@@ -227,12 +236,16 @@ def main() -> None:
         port = free_port()
         process = start_fedgate(config, port)
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        raw = RawClient("127.0.0.1", port)
         # Autocommit as fedgate's reads; the insert's statements run in one transaction.
         direct = psycopg.connect(
             f"host=127.0.0.1 port=5432 dbname={name} user=postgres", autocommit=True
         )
 
         def fedgate_call(method: str, path: str, body: object = None) -> Callable[[], object]:
+            if args.client == "raw":
+                request = raw.request_bytes(method, path, body)
+                return lambda: raw.send(request)
             return lambda: client.request(method, path, json=body).raise_for_status()
 
         def direct_read(statements: Statements) -> Callable[[], object]:
@@ -274,6 +287,7 @@ def main() -> None:
                 results[key]["direct_p99"].append(pct(d, 0.99))
         direct.close()
         client.close()
+        raw.close()
         info = versions(url)
     finally:
         if process is not None:
@@ -284,7 +298,8 @@ def main() -> None:
     print(
         f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
         f"load average {load}; {info}\n{args.rounds} rounds x {args.requests} sequential "
-        "requests (bulk insert: a tenth); statements fedgate sent per request: "
+        f"requests with the {args.client} client "
+        "(bulk insert: a tenth); statements fedgate sent per request: "
         + ", ".join(f"{k} {len(v)}" for k, v in recorded.items())
     )
     print(
