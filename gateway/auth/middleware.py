@@ -44,8 +44,10 @@ OPEN_PREFIXES = ("/docs/static/", "/graphql/static/")
 OAUTH_PREFIXES = ("/oauth/", "/.well-known/")
 PAGES = frozenset({"/graphql"})  # a GET without `query` is a page (GraphiQL), not data
 QUERY_CREDENTIALS = frozenset({"access_token", "api_key", "apikey", "api-key", "x-api-key"})
-# Anything that could name or carry a credential (every name above contains one of these).
-_MAYBE_CREDENTIAL = re.compile(rb"%|fgk_|access_token|api_key|apikey|api-key", re.IGNORECASE)
+# Anything that could name or carry a credential (every name above contains one of these),
+# searched in the ASCII-lowercased query string: the same matches as an IGNORECASE search
+# (ASCII-only on bytes either way), at less than half its cost on every request.
+_MAYBE_CREDENTIAL = re.compile(rb"%|fgk_|access_token|api[_-]?key")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 _ID_PREFIX = ""
 _ID_COUNTER = itertools.count()
@@ -77,7 +79,7 @@ def is_open(scope: Scope) -> bool:
 
 def query_credential(query_string: bytes) -> str | None:
     """The name of a query parameter that carries a credential, if any."""
-    if not query_string or _MAYBE_CREDENTIAL.search(query_string) is None:
+    if not query_string or _MAYBE_CREDENTIAL.search(query_string.lower()) is None:
         return None  # the common case, without parsing: nothing that could be a credential
     for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True):
         if (

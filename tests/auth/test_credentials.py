@@ -201,8 +201,19 @@ def test_requests_are_limited_per_key(tmp_path: Path) -> None:
         assert gw.client.get("/catalog", headers=gw.admin).status_code == 200
 
 
-@pytest.mark.parametrize("spelling", ["api%5Fkey={key}", "x=fgk%5F{rest}", "API_KEY={key}"])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "api%5Fkey={key}",
+        "x=fgk%5F{rest}",
+        "API_KEY={key}",
+        "ApiKey={key}",
+        "X-Api-Key={key}",
+        "Access_Token={key}",
+    ],
+)
 def test_encoded_or_capitalised_query_credentials_are_refused(gw: Gateway, spelling: str) -> None:
     query = spelling.format(key=gw.admin_key, rest=gw.admin_key[4:])
     response = gw.client.get(f"/rest/shop/customers?{query}", headers=gw.admin)
     assert response.status_code == 400
+    assert "query string" in response.json()["detail"]
