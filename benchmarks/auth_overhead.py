@@ -8,7 +8,15 @@ rounds alternating which goes first (so load from other processes hits both
 alike), a sequential keep-alive client sends the same GET to each and counts
 requests per second. Prints the medians and the ratio auth/no-auth (goal >= 0.95).
 
+Two clients. `--client httpx` (the default): a sequential keep-alive httpx
+client in this process; its own per-request work (pure-Python h11, building
+and sending the `Authorization` header) is part of every figure. `--client
+wrk`: wrk (C) sends the same GET, `-t1` and each of `--connections` keep-alive
+connections for `--seconds` per round, the key set by a small Lua script (not
+on the command line); the figure is the server's throughput, not the client's.
+
     .venv/bin/python -m benchmarks.auth_overhead [--rounds 60] [--requests 100]
+    .venv/bin/python -m benchmarks.auth_overhead --client wrk [--rounds 20] [--connections 1,4]
 """
 
 from __future__ import annotations
@@ -17,11 +25,15 @@ import argparse
 import asyncio
 import os
 import platform
+import re
+import shutil
 import signal
 import statistics
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +80,38 @@ def throughput(client: httpx.Client, url: str, headers: dict[str, str], n: int) 
     return n / (time.perf_counter() - started)
 
 
+def wrk_throughput(url: str, script: Path | None, seconds: int, connections: int) -> float:
+    """Requests per second wrk sees in `seconds` on `connections` keep-alive connections."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
+    if script is not None:
+        command += ["-s", str(script)]
+    done = subprocess.run([*command, url], capture_output=True, text=True, check=True)
+    if "Non-2xx" in done.stdout or "Socket errors" in done.stdout:
+        raise SystemExit(f"{url}: wrk saw failed requests\n{done.stdout}")
+    found = re.search(r"Requests/sec:\s+([0-9.]+)", done.stdout)
+    if found is None:
+        raise SystemExit(f"unexpected wrk output\n{done.stdout}\n{done.stderr}")
+    return float(found.group(1))
+
+
+def wrk_script(folder: Path, key: str) -> Path:
+    """The Authorization header as a wrk Lua script: the key stays off the command line."""
+    path = folder / "auth.lua"
+    path.write_text(f'wrk.headers["Authorization"] = "Bearer {key}"\n', encoding="utf-8")
+    return path
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--client", choices=("httpx", "wrk"), default="httpx")
     parser.add_argument("--rounds", type=int, default=60)
-    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--requests", type=int, default=100, help="httpx: requests per round")
+    parser.add_argument("--seconds", type=int, default=1, help="wrk: seconds per round")
+    parser.add_argument("--connections", default="1,4", help="wrk: connection counts")
     parser.add_argument("--verbose", action="store_true", help="print every round")
     parser.add_argument("--in-process", action="store_true", help="call the middleware directly")
     args = parser.parse_args()
@@ -86,28 +126,19 @@ def main() -> None:
         if args.in_process:
             in_process(on, created.key, args)
             return
-        ports = {"auth on (API key)": free_port(), "auth off": free_port()}
-        headers = {
-            "auth on (API key)": {"Authorization": f"Bearer {created.key}"},
-            "auth off": {},
-        }
-        processes = [
-            start_fedgate(on, ports["auth on (API key)"]),
-            start_fedgate(off, ports["auth off"]),
-        ]
-        results: dict[str, list[float]] = {name: [] for name in ports}
+        if args.client == "wrk" and shutil.which("wrk") is None:
+            raise SystemExit("wrk is not installed")
+        started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        load_before = load_average()
+        ports = {ON: free_port(), OFF: free_port()}
+        processes = [start_fedgate(on, ports[ON]), start_fedgate(off, ports[OFF])]
         try:
-            with httpx.Client(timeout=10) as client:
-                for name, port in ports.items():  # warm up both
-                    throughput(client, f"http://127.0.0.1:{port}{PATH}", headers[name], 200)
-                for round_ in range(args.rounds):
-                    order = list(ports) if round_ % 2 == 0 else list(reversed(ports))
-                    for name in order:
-                        url = f"http://127.0.0.1:{ports[name]}{PATH}"
-                        results[name].append(throughput(client, url, headers[name], args.requests))
-                    if args.verbose:
-                        shown = ", ".join(f"{n} {results[n][-1]:.0f} req/s" for n in ports)
-                        print(f"round {round_ + 1}: {shown}")
+            if args.client == "wrk":
+                script = wrk_script(folder, created.key)
+                counts = [int(c) for c in args.connections.split(",")]
+                results = measure_wrk(ports, script, counts, args)
+            else:
+                results = measure_httpx(ports, created.key, args)
         finally:
             for process in processes:
                 process.send_signal(signal.SIGTERM)
@@ -115,14 +146,72 @@ def main() -> None:
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
-    medians = {name: statistics.median(values) for name, values in results.items()}
-    ratios = [a / b for a, b in zip(results["auth on (API key)"], results["auth off"], strict=True)]
     print(f"\n{platform.python_version()}, {os.cpu_count()} CPUs, GET {PATH}")
-    print(f"{args.rounds} rounds x {args.requests} sequential keep-alive requests per gateway")
+    print(f"started {started}; load average {load_before} before, {load_average()} after")
+    for setting, values in results.items():
+        report(setting, values)
+
+
+ON, OFF = "auth on (API key)", "auth off"
+Results = dict[str, dict[str, list[float]]]  # setting -> gateway -> req/s per round
+
+
+def measure_httpx(ports: dict[str, int], key: str, args: argparse.Namespace) -> Results:
+    headers = {ON: {"Authorization": f"Bearer {key}"}, OFF: {}}
+    setting = f"httpx: {args.rounds} rounds x {args.requests} sequential keep-alive requests"
+    with httpx.Client(timeout=10) as client:
+        for name, port in ports.items():  # warm up both
+            throughput(client, f"http://127.0.0.1:{port}{PATH}", headers[name], 200)
+
+        def one(name: str) -> float:
+            url = f"http://127.0.0.1:{ports[name]}{PATH}"
+            return throughput(client, url, headers[name], args.requests)
+
+        return {setting: interleaved(one, args)}
+
+
+def measure_wrk(
+    ports: dict[str, int], script: Path, counts: list[int], args: argparse.Namespace
+) -> Results:
+    scripts = {ON: script, OFF: None}
+    for name, port in ports.items():  # warm up both
+        wrk_throughput(f"http://127.0.0.1:{port}{PATH}", scripts[name], 2, max(counts))
+    results: Results = {}
+    for connections in counts:
+
+        def one(name: str, connections: int = connections) -> float:
+            url = f"http://127.0.0.1:{ports[name]}{PATH}"
+            return wrk_throughput(url, scripts[name], args.seconds, connections)
+
+        setting = f"wrk -t1 -c{connections}: {args.rounds} rounds x {args.seconds} s"
+        results[setting] = interleaved(one, args)
+    return results
+
+
+def interleaved(one: Callable[[str], float], args: argparse.Namespace) -> dict[str, list[float]]:
+    """Rounds alternating which gateway goes first, so outside load hits both alike."""
+    results: dict[str, list[float]] = {ON: [], OFF: []}
+    for round_ in range(args.rounds):
+        order = [ON, OFF] if round_ % 2 == 0 else [OFF, ON]
+        for name in order:
+            results[name].append(one(name))
+        if args.verbose:
+            shown = ", ".join(f"{n} {results[n][-1]:.0f} req/s" for n in results)
+            print(f"round {round_ + 1}: {shown}")
+    return results
+
+
+def report(setting: str, results: dict[str, list[float]]) -> None:
+    medians = {name: statistics.median(values) for name, values in results.items()}
+    ratios = [a / b for a, b in zip(results[ON], results[OFF], strict=True)]
+    print(setting)
     for name, value in medians.items():
         print(f"  {name:<18} median {value:8.0f} req/s")
-    print(f"  ratio of medians   {medians['auth on (API key)'] / medians['auth off']:.3f}")
-    print(f"  median of per-round ratios {statistics.median(ratios):.3f}")
+    print(f"  ratio of medians   {medians[ON] / medians[OFF]:.3f}")
+    print(
+        f"  median of per-round ratios {statistics.median(ratios):.3f} "
+        f"(min {min(ratios):.3f}, max {max(ratios):.3f})"
+    )
 
 
 def in_process(on: Path, key: str, args: argparse.Namespace) -> None:
