@@ -36,6 +36,7 @@ class ServerSettings:
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = None
+    workers: int = 1  # processes serving one port (gateway/workers.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,6 +44,7 @@ INTERNAL_FIELDS: frozenset[tuple[type, str]] = frozenset({(Settings, "file")})
 # Inclusive bounds of every integer setting (a test checks none is missing).
 INT_RANGES: Mapping[tuple[type, str], tuple[int, int]] = {
     (ServerSettings, "port"): (1, 65_535),
+    (ServerSettings, "workers"): (1, 64),
     (SourceSettings, "pool_size"): (1, 1_000),
     (SourceSettings, "statement_timeout_ms"): (1, 86_400_000),
     (SourceSettings, "max_page_size"): (1, 1_000_000),

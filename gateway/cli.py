@@ -21,7 +21,7 @@ from gateway.federation.cli import (
     add_federation_commands,
     run_federation_command,
 )
-from gateway.settings_source import load_settings
+from gateway.settings_source import load_settings, resolve_config_path
 
 log = logging.getLogger("fedgate")
 
@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="interface to listen on (default: config, 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default: config, 8000)")
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="processes serving the port (default: config server.workers, 1); needs --config",
+    )
     add("check", "Connect to every source; print dialect, server version and latency.")
     introspect = add("introspect", "Introspect one source and print its model.")
     introspect.add_argument("source", help="name of the source in the config")
@@ -72,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port=args.port,
                 log_level=args.log_level,
                 console=console,
+                workers=args.workers,
+                config_path=None if is_demo else resolve_config_path(args.config),
             )
         if args.command == "check":
             return check(settings, console)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 import uvicorn
@@ -10,6 +11,7 @@ from config.settings import Settings
 from gateway.app import create_app
 from gateway.auth.announce import announce_auth
 from gateway.console import Console
+from gateway.workers import check_workers, worker_environment
 
 
 def serve(
@@ -20,11 +22,16 @@ def serve(
     port: int | None,
     log_level: str,
     console: Console,
+    workers: int | None = None,
+    config_path: str | None = None,
 ) -> int:
     host = host or settings.server.host
     port = port or settings.server.port
+    workers = settings.server.workers if workers is None else workers
+    check_workers(settings, workers, config_path)
     # Where it really listens: the OAuth issuer defaults to it when no public URL is set.
-    settings = replace(settings, server=replace(settings.server, host=host, port=port))
+    server = replace(settings.server, host=host, port=port, workers=workers)
+    settings = replace(settings, server=server)
     app = create_app(settings)
     base = f"http://{host}:{port}"
     if is_demo:
@@ -35,5 +42,21 @@ def serve(
     for line in announce_auth(app.state.auth, console, base):  # first start: the admin key, once
         console.info(f"fedgate: try  {line}")
     console.info(f"fedgate: health  curl {base}/readyz")
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=log_level == "debug")
+    access_log = log_level == "debug"
+    if workers > 1 and config_path is not None:
+        if app.state.auth is not None:
+            app.state.auth.dispose()  # the workers open their own store connections
+        os.environ.update(worker_environment(config_path, host, port))
+        console.info(f"fedgate: {workers} worker processes")
+        uvicorn.run(
+            "gateway.workers:app_from_environment",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=access_log,
+        )
+        return 0
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
     return 0
