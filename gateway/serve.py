@@ -8,6 +8,7 @@ from dataclasses import replace
 import uvicorn
 
 from config.settings import Settings
+from gateway import heap
 from gateway.app import create_app
 from gateway.auth.announce import announce_auth
 from gateway.console import Console
@@ -33,6 +34,7 @@ def serve(
     server = replace(settings.server, host=host, port=port, workers=workers)
     settings = replace(settings, server=server)
     app = create_app(settings)
+    app.state.runtime.cache.subscribe(heap.settle)  # after each new catalog: see gateway/heap.py
     base = f"http://{host}:{port}"
     if is_demo:
         console.info(

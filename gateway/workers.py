@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from config.errors import ConfigError
 from config.settings import ServerSettings, Settings
 from config.validate import INT_RANGES
+from gateway import heap
 from gateway.app import create_app
 from gateway.settings_source import load_settings
 
@@ -58,4 +59,6 @@ def app_from_environment() -> Starlette:
     """The uvicorn factory each worker calls."""
     settings, _ = load_settings(os.environ[CONFIG_ENV])
     server = replace(settings.server, host=os.environ[HOST_ENV], port=int(os.environ[PORT_ENV]))
-    return create_app(replace(settings, server=server))
+    app = create_app(replace(settings, server=server))
+    app.state.runtime.cache.subscribe(heap.settle)  # after each new catalog: see gateway/heap.py
+    return app
