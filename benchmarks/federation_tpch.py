@@ -2,7 +2,8 @@
 
 Generates TPC-H at the given scale factor with DuckDB's tpch extension, copies the tables
 to a throwaway PostgreSQL database (lineitem, orders), MariaDB database (customer,
-nation, region, supplier) and SQLite file (part, partsupp) on loopback, and runs the 22
+nation, region, supplier) and SQLite file (part, partsupp) on loopback, analyzes them
+(planner statistics, as a database in use has them), and runs the 22
 queries, tables qualified by source, through fedgate's SQL service (parse, plan, fetch,
 join in DuckDB; no HTTP). The floor runs the same 22 official queries on the in-memory
 DuckDB that holds every table. Interleaved, query by query, for each round; the
