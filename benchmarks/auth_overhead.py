@@ -14,6 +14,9 @@ and sending the `Authorization` header) is part of every figure. `--client
 wrk`: wrk (C) sends the same GET, `-t1` and each of `--connections` keep-alive
 connections for `--seconds` per round, the key set by a small Lua script (not
 on the command line); the figure is the server's throughput, not the client's.
+wrk mode also reports requests per CPU-second of each server process in the same
+rounds (from /proc): the server's cost per request, less sensitive than requests/s
+to other processes taking the CPU on a shared machine.
 
     .venv/bin/python -m benchmarks.auth_overhead [--rounds 60] [--requests 100]
     .venv/bin/python -m benchmarks.auth_overhead --client wrk [--rounds 20] [--connections 1,4]
@@ -82,6 +85,11 @@ def throughput(client: httpx.Client, url: str, headers: dict[str, str], n: int) 
 
 def wrk_throughput(url: str, script: Path | None, seconds: int, connections: int) -> float:
     """Requests per second wrk sees in `seconds` on `connections` keep-alive connections."""
+    return wrk_run(url, script, seconds, connections)[0]
+
+
+def wrk_run(url: str, script: Path | None, seconds: int, connections: int) -> tuple[float, int]:
+    """(requests per second, requests) of one wrk run."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s"]
     if script is not None:
         command += ["-s", str(script)]
@@ -89,9 +97,16 @@ def wrk_throughput(url: str, script: Path | None, seconds: int, connections: int
     if "Non-2xx" in done.stdout or "Socket errors" in done.stdout:
         raise SystemExit(f"{url}: wrk saw failed requests\n{done.stdout}")
     found = re.search(r"Requests/sec:\s+([0-9.]+)", done.stdout)
-    if found is None:
+    count = re.search(r"(\d+) requests in", done.stdout)
+    if found is None or count is None:
         raise SystemExit(f"unexpected wrk output\n{done.stdout}\n{done.stderr}")
-    return float(found.group(1))
+    return float(found.group(1)), int(count.group(1))
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc; clock-tick resolution)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def wrk_script(folder: Path, key: str) -> Path:
@@ -136,7 +151,8 @@ def main() -> None:
             if args.client == "wrk":
                 script = wrk_script(folder, created.key)
                 counts = [int(c) for c in args.connections.split(",")]
-                results = measure_wrk(ports, script, counts, args)
+                pids = {ON: processes[0].pid, OFF: processes[1].pid}
+                results = measure_wrk(ports, pids, script, counts, args)
             else:
                 results = measure_httpx(ports, created.key, args)
         finally:
@@ -171,20 +187,33 @@ def measure_httpx(ports: dict[str, int], key: str, args: argparse.Namespace) -> 
 
 
 def measure_wrk(
-    ports: dict[str, int], script: Path, counts: list[int], args: argparse.Namespace
+    ports: dict[str, int],
+    pids: dict[str, int],
+    script: Path,
+    counts: list[int],
+    args: argparse.Namespace,
 ) -> Results:
+    """Per connection count: wrk's requests/s, and (less sensitive to other processes
+    taking the CPU) requests per CPU-second of the server process in the same rounds."""
     scripts = {ON: script, OFF: None}
     for name, port in ports.items():  # warm up both
         wrk_throughput(f"http://127.0.0.1:{port}{PATH}", scripts[name], 2, max(counts))
     results: Results = {}
     for connections in counts:
+        per_cpu: dict[str, list[float]] = {ON: [], OFF: []}
 
-        def one(name: str, connections: int = connections) -> float:
+        def one(
+            name: str, connections: int = connections, per_cpu: dict[str, list[float]] = per_cpu
+        ) -> float:
             url = f"http://127.0.0.1:{ports[name]}{PATH}"
-            return wrk_throughput(url, scripts[name], args.seconds, connections)
+            before = cpu_seconds(pids[name])
+            rate, requests = wrk_run(url, scripts[name], args.seconds, connections)
+            per_cpu[name].append(requests / max(cpu_seconds(pids[name]) - before, 1e-9))
+            return rate
 
         setting = f"wrk -t1 -c{connections}: {args.rounds} rounds x {args.seconds} s"
         results[setting] = interleaved(one, args)
+        results[f"{setting}; requests per server CPU-second"] = per_cpu
     return results
 
 
@@ -204,9 +233,10 @@ def interleaved(one: Callable[[str], float], args: argparse.Namespace) -> dict[s
 def report(setting: str, results: dict[str, list[float]]) -> None:
     medians = {name: statistics.median(values) for name, values in results.items()}
     ratios = [a / b for a, b in zip(results[ON], results[OFF], strict=True)]
+    unit = "req/CPU-s" if "CPU-second" in setting else "req/s"
     print(setting)
     for name, value in medians.items():
-        print(f"  {name:<18} median {value:8.0f} req/s")
+        print(f"  {name:<18} median {value:8.0f} {unit}")
     print(f"  ratio of medians   {medians[ON] / medians[OFF]:.3f}")
     print(
         f"  median of per-round ratios {statistics.median(ratios):.3f} "
