@@ -165,8 +165,11 @@ class SchemaCache:
             states=tuple(states[n] for n in self._names if n in states),
         )
         if changed:
-            for listener in self._listeners:
-                listener(self._catalog, frozenset(changed))
+            for listener in self._listeners:  # the new catalog is served either way
+                try:
+                    listener(self._catalog, frozenset(changed))
+                except Exception:  # one failing listener must not starve the others
+                    log.exception("schema-cache listener %r failed", listener)
         return changed
 
     def _persist(self) -> None:

@@ -369,3 +369,30 @@ def test_include_and_exclude_patterns_filter_tables(
     cache.refresh()
 
     assert table_names(cache, "shop") == expected
+
+
+def test_a_failing_listener_does_not_keep_the_others_from_the_new_catalog(
+    tmp_path: Path, make_cache: MakeCache, caplog: pytest.LogCaptureFixture
+) -> None:
+    shop, stock = two_sqlite_sources(tmp_path)
+    cache = make_cache(make_settings(tmp_path, shop, stock))
+    cache.refresh()
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("listener bug")
+
+    after = Recorder()
+    cache.subscribe(broken)
+    cache.subscribe(after)
+    with sqlite3.connect(tmp_path / "shop.sqlite") as conn:
+        conn.execute("ALTER TABLE customers ADD COLUMN email TEXT")
+    conn.close()
+
+    report = cache.refresh()
+
+    assert report.changed == ("shop",)
+    assert after.calls == [frozenset({"shop"})]  # told despite the one before it failing
+    customers = cache.catalog.get_source("shop").get_table("customers")  # type: ignore[union-attr]
+    assert customers is not None
+    assert customers.column_names == ("id", "name", "email")
+    assert "listener bug" in caplog.text
