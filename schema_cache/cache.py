@@ -26,6 +26,8 @@ from schema_cache.model import Catalog, Source, SourceState
 from schema_cache.snapshot import read_snapshot, snapshot_mtime, write_snapshot
 
 log = logging.getLogger(__name__)
+RETRY_FIRST_SECONDS = 2.0
+RETRY_MAX_SECONDS = 60.0
 Listener = Callable[[Catalog, frozenset[str]], None]
 """Called with the new catalog and the names of the sources whose model changed."""
 
@@ -62,6 +64,9 @@ class SchemaCache:
         )
         self._listeners: list[Listener] = []
         self._snapshot_path = settings.schema_cache.snapshot_path
+        self._clock = clock
+        self._failures: dict[str, int] = {}  # consecutive failed introspections per source
+        self._retry_at: dict[str, float] = {}  # a failing source waits until then (backoff)
         self._snapshot_seen: float | None = None
 
     @property
@@ -99,7 +104,10 @@ class SchemaCache:
         if self._fresh is None:
             return ()
         self._fresh.expire()
-        return tuple(n for n in self._names if n not in self._fresh)
+        now = self._clock()
+        return tuple(
+            n for n in self._names if n not in self._fresh and self._retry_at.get(n, now) <= now
+        )
 
     def refresh_expired(self) -> RefreshReport:
         expired = self.expired_sources()
@@ -124,7 +132,22 @@ class SchemaCache:
             if changed:
                 self._persist()
         failed = tuple(o.state.name for o in outcomes if o.state.status == "unavailable")
+        self._back_off(wanted, failed)
         return RefreshReport(wanted, tuple(sorted(changed)), failed)
+
+    def _back_off(self, refreshed: tuple[str, ...], failed: tuple[str, ...]) -> None:
+        """A source that keeps failing is retried after 2, 4, 8 ... seconds, at most
+        RETRY_MAX_SECONDS (and never later than its TTL); a success resets it."""
+        now = self._clock()
+        for name in refreshed:
+            if name in failed:
+                count = self._failures[name] = self._failures.get(name, 0) + 1
+                delay = min(RETRY_FIRST_SECONDS * 2 ** (count - 1), RETRY_MAX_SECONDS)
+                ttl = self._settings.schema_cache.ttl_seconds
+                self._retry_at[name] = now + (min(delay, ttl) if ttl > 0 else delay)
+            else:
+                self._failures.pop(name, None)
+                self._retry_at.pop(name, None)
 
     def _introspect(self, names: tuple[str, ...], progress: Progress | None) -> list[_Outcome]:
         def one(name: str) -> _Outcome:

@@ -278,7 +278,28 @@ def test_a_failing_source_is_retried_without_waiting_for_the_ttl(
     cache = make_cache(make_settings(tmp_path, shop, unreachable("crm")), clock=clock)
     cache.refresh()
 
+    assert cache.expired_sources() == ()  # backing off
+    clock.now += 2
     assert cache.expired_sources() == ("crm",)
+
+
+def test_a_source_that_keeps_failing_is_retried_less_and_less_often(
+    tmp_path: Path, make_cache: MakeCache
+) -> None:
+    clock = FakeClock()
+    shop, _ = two_sqlite_sources(tmp_path)
+    cache = make_cache(make_settings(tmp_path, shop, unreachable("crm")), clock=clock)
+    cache.refresh()
+    waits = []
+    for _ in range(8):
+        waited = 0
+        while cache.expired_sources() != ("crm",):
+            clock.now += 1
+            waited += 1
+        waits.append(waited)
+        assert cache.refresh_expired().failed == ("crm",)
+    assert waits == [2, 4, 8, 16, 32, 60, 60, 60]
+    assert cache.refresh(["crm"]).failed == ("crm",)  # asked for: tried at once
 
 
 def test_ttl_zero_refreshes_only_on_demand(tmp_path: Path, make_cache: MakeCache) -> None:
