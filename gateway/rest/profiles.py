@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from gateway.query.errors import QueryError
 from gateway.query.ir import TableRef
-from schema_cache.model import Catalog
+from schema_cache.model import Catalog, Source
 
 READ_METHODS = ("GET", "HEAD")
 CLIENT_DEFAULT = "public"  # what PostgREST clients send when no schema was chosen
@@ -33,17 +33,18 @@ def served_schemas(catalog: Catalog, source: str) -> list[str]:
     model = catalog.get_source(source)
     if model is None:
         return []
-    key = (model.name, model.version)
-    found = _SERVED.get(key)
-    if found is None:
+    # Keyed by the model object: a caller's view (gateway/auth/views.py) keeps the version
+    # with fewer tables. The entry holds the model, so its id is not reused meanwhile.
+    entry = _SERVED.get(id(model))
+    if entry is None or entry[0] is not model:
         if len(_SERVED) >= _SERVED_MAX:
             _SERVED.clear()
         tables = sorted({t.schema for t in model.tables})
-        found = _SERVED[key] = list(dict.fromkeys([model.default_schema, *tables]))
-    return found
+        entry = _SERVED[id(model)] = (model, list(dict.fromkeys([model.default_schema, *tables])))
+    return entry[1]
 
 
-_SERVED: dict[tuple[str, str], list[str]] = {}  # (source, model version) -> its schemas
+_SERVED: dict[int, tuple[Source, list[str]]] = {}  # id(model) -> (model, its schemas)
 _SERVED_MAX = 64
 
 

@@ -72,10 +72,11 @@ def _bind(request: Request, catalog: Catalog) -> Bound:
     if not catalog.is_ready:
         raise NotReadyError("No schema snapshot yet: introspection is running.")
     header = profile_header(request.method)
-    ref = apply_profile(_table_ref(request), request.headers.get(header), header, catalog)
+    known = known_catalog(catalog)  # the caller's schemas only, in answers too
+    ref = apply_profile(_table_ref(request), request.headers.get(header), header, known)
     context = _context(request)
     try:
-        source, table = resolve_table(ref, known_catalog(catalog), context.connectors)
+        source, table = resolve_table(ref, known, context.connectors)
     except UnknownTableError as unknown:
         try:  # a table that exists but is hidden from the caller: audited as a denial
             hidden = context.bind(ref, catalog=catalog)
