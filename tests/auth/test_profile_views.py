@@ -59,3 +59,13 @@ def test_a_caller_who_reads_both_schemas_sees_both(guest: tuple[TestClient, str,
     assert answered.json()["errors"][0]["valid"] == [main, inventory]
     shown = client.get("/rest/fx/warehouses", headers={"Accept-Profile": inventory})
     assert shown.status_code == 200
+
+
+@pytest.mark.parametrize("guest", [("fx.customers:read",)], indirect=True)
+def test_the_callers_openapi_names_no_hidden_schema(guest: tuple[TestClient, str, str]) -> None:
+    client, main, inventory = guest
+    client.get("/rest/fx/customers", headers={"Accept-Profile": "nope"})  # schemas looked up
+    document = client.get("/openapi.json")
+    assert document.status_code == 200
+    assert "/rest/fx/customers" in document.json()["paths"]
+    assert inventory not in document.text
