@@ -63,7 +63,7 @@ def test_a_caller_who_reads_both_schemas_sees_both(guest: tuple[TestClient, str,
 
 @pytest.mark.parametrize("guest", [("fx.customers:read",)], indirect=True)
 def test_the_callers_openapi_names_no_hidden_schema(guest: tuple[TestClient, str, str]) -> None:
-    client, main, inventory = guest
+    client, _main, inventory = guest
     client.get("/rest/fx/customers", headers={"Accept-Profile": "nope"})  # schemas looked up
     document = client.get("/openapi.json")
     assert document.status_code == 200
