@@ -6,9 +6,7 @@ within `auth.cache_seconds` (docs/auth.md), and both append to one audit chain.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.processes import fedgate_environment, free_port
 from tests.live import postgresql_database
 
 CACHE_SECONDS = 2  # auth.cache_seconds, the documented default
@@ -34,19 +33,6 @@ class Served:
 
     def get(self, path: str, key: str) -> httpx.Response:
         return httpx.get(self.base + path, headers={"X-API-Key": key}, timeout=10)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _environment(home: Path) -> dict[str, str]:
-    env = {**os.environ, "FEDGATE_HOME": str(home)}
-    for name in ("FEDGATE_CONFIG", "FEDGATE_PEPPER", "FEDGATE_ADMIN_PASSWORD"):
-        env.pop(name, None)
-    return env
 
 
 def _write_config(tmp_path: Path, store_url: str) -> Path:
@@ -67,14 +53,14 @@ def _write_config(tmp_path: Path, store_url: str) -> Path:
 @contextmanager
 def _serve(config: Path, name: str) -> Iterator[tuple[subprocess.Popen[bytes], Served]]:
     """`fedgate serve --config F --port P` in its own process; stopped by PID after."""
-    port = _free_port()
+    port = free_port()
     log = config.parent / f"{name}.log"
     command = ["serve", "--config", str(config), "--port", str(port), "--log-level", "warning"]
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "gateway.cli", *command],
             cwd=config.parent,
-            env=_environment(config.parent / name),
+            env=fedgate_environment(config.parent / name),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -109,7 +95,7 @@ def _fedgate(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli", command, "--config", str(config), *rest],
         cwd=config.parent,
-        env=_environment(config.parent / "cli"),
+        env=fedgate_environment(config.parent / "cli"),
         capture_output=True,
         text=True,
         timeout=60,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from gateway import runtime
 from gateway.app import create_app
 from schema_cache.cache import SchemaCache
 from schema_cache.errors import UnknownSourceError
+from tests.fixtures.processes import free_port
 from tests.schema_cache.helpers import UNREACHABLE_URL, make_settings, write_sqlite
 
 PROBLEM_JSON = "application/problem+json"
@@ -368,13 +368,6 @@ def test_every_fedgate_error_code_has_a_status() -> None:
 
     assert set(STATUS_BY_CODE.values()) <= set(TITLES)
     assert FedgateError.code == "internal_error"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 @pytest.mark.slow

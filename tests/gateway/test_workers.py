@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -16,21 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.fixtures.processes import fedgate_environment, free_port
+
 KEY = re.compile(r"fgk_[0-9A-Za-z]{38}")
 CACHE_SECONDS = 2
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _environment(home: Path) -> dict[str, str]:
-    env = {**os.environ, "FEDGATE_HOME": str(home)}
-    for name in ("FEDGATE_CONFIG", "FEDGATE_PEPPER", "FEDGATE_ADMIN_PASSWORD"):
-        env.pop(name, None)
-    return env
 
 
 def _config(tmp_path: Path) -> Path:
@@ -56,7 +43,7 @@ def _cli(config: Path, command: str, *args: str) -> subprocess.CompletedProcess[
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli", command, "--config", str(config), *args],
         cwd=config.parent,
-        env=_environment(config.parent),
+        env=fedgate_environment(config.parent),
         capture_output=True,
         text=True,
         timeout=60,
@@ -67,7 +54,7 @@ def _cli(config: Path, command: str, *args: str) -> subprocess.CompletedProcess[
 @pytest.mark.slow
 def test_two_workers_serve_one_port_and_share_revocations(tmp_path: Path) -> None:
     config = _config(tmp_path)
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
     command = ["serve", "--config", str(config), "--port", str(port), "--workers", "2"]
@@ -75,7 +62,7 @@ def test_two_workers_serve_one_port_and_share_revocations(tmp_path: Path) -> Non
         process = subprocess.Popen(
             [sys.executable, "-m", "gateway.cli", *command, "--log-level", "warning"],
             cwd=tmp_path,
-            env=_environment(tmp_path),
+            env=fedgate_environment(tmp_path),
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -140,9 +127,9 @@ def test_workers_that_cannot_work_are_refused_before_start(
     tmp_path: Path, args: list[str], message: str
 ) -> None:
     started = subprocess.run(
-        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(_free_port()), *args],
+        [sys.executable, "-m", "gateway.cli", "serve", "--port", str(free_port()), *args],
         cwd=tmp_path,
-        env=_environment(tmp_path),
+        env=fedgate_environment(tmp_path),
         capture_output=True,
         text=True,
         timeout=120,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +18,7 @@ from config.settings import AuthSettings, OAuthSettings
 from gateway.app import create_app
 from gateway.auth.bootstrap import bootstrap_admin
 from gateway.settings_source import demo_settings
+from tests.fixtures.processes import free_port
 from tests.oauth.flow import PASSWORD
 
 
@@ -37,12 +37,6 @@ class Server:
         return data
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def serve(home: Path) -> Iterator[Server]:
     """Start the demo with OAuth on (password grant allowed) and a user `dee`; stop it after."""
     ca = trustme.CA()
@@ -50,7 +44,7 @@ def serve(home: Path) -> Iterator[Server]:
     key_path, ca_path = home / "server.pem", home / "ca.pem"
     cert.private_key_and_cert_chain_pem.write_to_path(str(key_path))
     ca.cert_pem.write_to_path(str(ca_path))
-    port = _free_port()
+    port = free_port()
     base = f"https://127.0.0.1:{port}"
     settings = demo_settings(home)
     oauth = OAuthSettings(issuer=base, password_grant=True)
