@@ -61,7 +61,7 @@ def client_admin_routes(server: OAuthServer) -> list[Route]:
         overlap = server.settings.signing_key_overlap_hours * 3600.0
 
         def work(s: AuthService) -> list[str]:
-            kids = signing.rotate(s.engine, s.clock(), overlap)
+            kids = signing.rotate(s.engine, s.clock(), overlap, s.pepper)
             server.ring.clear()
             s.record("oauth.signing_key.rotate", "ok", target=kids[0], detail={"kids": kids})
             return kids

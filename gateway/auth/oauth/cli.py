@@ -103,6 +103,7 @@ def run_client_command(args: argparse.Namespace, settings: Settings, console: Co
                 service.engine,
                 service.clock(),
                 settings.auth.oauth.signing_key_overlap_hours * 3600.0,
+                service.pepper,
             )
             detail = {"by": actor, "kids": kids}
             service.record("oauth.signing_key.rotate", "ok", target=kids[0], detail=detail)

@@ -99,7 +99,7 @@ class OAuthServer:
         self.settings: OAuthSettings = settings.auth.oauth
         self.issuer = issuer_of(settings)
         self.audience = self.issuer  # the gateway is the one resource server
-        self.ring = KeyRing(lambda: service.engine, lambda: service.clock())
+        self.ring = KeyRing(lambda: service.engine, lambda: service.clock(), service.pepper)
         core = AuthlibServer(self)
         core.register_token_generator("default", self.generate_token)
         core.register_grant(AuthorizationCode, [S256Only(required=True), OpenIDConnect()])

@@ -6,7 +6,8 @@ algorithm signs at a time. Rotating creates new keys that sign from then on;
 the old key stops signing but stays in the JWKS (and keeps verifying) for the
 overlap, so tokens it signed stay valid and relying parties that cached the old
 JWKS find the new key on their next fetch. The private halves are stored in the
-metadata store: protect it like the keys themselves (file mode 0600 on SQLite).
+metadata store, sealed with the server pepper when one is set (sealing.py); protect
+the store like the keys themselves either way (file mode 0600 on SQLite).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import orjson
 import sqlalchemy as sa
 from joserfc.jwk import ECKey, KeyParameters, RSAKey
 
+from gateway.auth.oauth.sealing import seal, unseal
 from gateway.auth.oauth.tables import signing_keys
 
 ALG = "ES256"  # access tokens
@@ -58,23 +60,23 @@ def _new_key(alg: str) -> tuple[str, Key]:
     return kid, RSAKey.generate_key(2048, parameters=parameters, private=True)
 
 
-def _import(text: str) -> Key:
-    data = orjson.loads(text)
+def _import(stored: str, kid: str, pepper: str | None) -> Key:
+    data = orjson.loads(unseal(stored, kid, pepper))
     return ECKey.import_key(data) if data["kty"] == "EC" else RSAKey.import_key(data)
 
 
-def _insert(conn: sa.Connection, kid: str, key: Key, now: float) -> None:
+def _insert(conn: sa.Connection, kid: str, key: Key, now: float, pepper: str | None) -> None:
+    private = orjson.dumps(key.as_dict(private=True)).decode()
     conn.execute(
         signing_keys.insert().values(
-            kid=kid,
-            alg=key.alg,
-            private_jwk=orjson.dumps(key.as_dict(private=True)).decode(),
-            created_at=now,
+            kid=kid, alg=key.alg, private_jwk=seal(private, kid, pepper), created_at=now
         )
     )
 
 
-def rotate(engine: sa.Engine, now: float, overlap_seconds: float) -> list[str]:
+def rotate(
+    engine: sa.Engine, now: float, overlap_seconds: float, pepper: str | None = None
+) -> list[str]:
     """New signing keys (one per algorithm); the current ones retire and leave the JWKS
     after the overlap. Returns the new kids, the access-token key's first."""
     new = [_new_key(alg) for alg in ALGS]
@@ -85,7 +87,7 @@ def rotate(engine: sa.Engine, now: float, overlap_seconds: float) -> list[str]:
             .values(retired_at=now, expires_at=now + overlap_seconds)
         )
         for kid, key in new:
-            _insert(conn, kid, key, now)
+            _insert(conn, kid, key, now, pepper)
     return [kid for kid, _ in new]
 
 
@@ -106,9 +108,15 @@ def list_keys(engine: sa.Engine) -> list[KeyInfo]:
 class KeyRing:
     """This process's view of the signing keys (a cache with one owner; `clear()` drops it)."""
 
-    def __init__(self, engine: Callable[[], sa.Engine], clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        engine: Callable[[], sa.Engine],
+        clock: Callable[[], float],
+        pepper: str | None = None,
+    ) -> None:
         self._engine = engine
         self._clock = clock
+        self._pepper = pepper
         self._lock = threading.Lock()
         self._keys: dict[str, Key] = {}
         self._signing: dict[str, str] = {}
@@ -132,14 +140,14 @@ class KeyRing:
             ]
             for alg in missing:  # first start: make the first keys
                 kid, key = _new_key(alg)
-                _insert(conn, kid, key, now)
+                _insert(conn, kid, key, now, self._pepper)
             if missing:
                 rows = conn.execute(
                     sa.select(signing_keys).where(
                         sa.or_(signing_keys.c.expires_at.is_(None), signing_keys.c.expires_at > now)
                     )
                 ).all()
-        keys = {r.kid: _import(r.private_jwk) for r in rows}
+        keys = {r.kid: _import(r.private_jwk, r.kid, self._pepper) for r in rows}
         signing = {
             alg: max(
                 (r for r in rows if r.retired_at is None and r.alg == alg),
