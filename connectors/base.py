@@ -71,8 +71,6 @@ class Connector:
             engine = sa.create_engine(self.settings.url, **self.engine_options())
             self.install_session_hooks(engine)
             self._engine = engine
-            if self.loop_driver is not None:
-                self._loop_engine = self._create_loop_engine(engine.url)
         return self._engine
 
     def _create_loop_engine(self, url: sa.URL) -> AsyncEngine:
@@ -86,7 +84,7 @@ class Connector:
 
     def engines(self) -> list[Engine]:
         """Every engine that sends this source's statements (the loop engine's synchronous
-        face included): listen on these to see each statement."""
+        face included, once the app started): listen on these to see each statement."""
         engine = self.engine
         return [engine] + ([self._loop_engine.sync_engine] if self._loop_engine else [])
 
@@ -105,9 +103,12 @@ class Connector:
         """Set per-connection session options (e.g. statement timeouts)."""
 
     def bind_loop(self) -> None:
-        """Serve reads on the running loop from now on (the app's lifespan calls this; its
-        loop serves every request). Requests on any other loop keep the worker thread."""
+        """Serve reads on the running loop from now on (the app's lifespan calls this, on
+        the loop that serves every request; the loop engine is made here, so no worker
+        thread ever touches the asyncio driver). Other loops keep the worker thread."""
         if self.loop_driver is not None:
+            if self._loop_engine is None:
+                self._loop_engine = self._create_loop_engine(sa.make_url(self.settings.url))
             self._loop = asyncio.get_running_loop()
 
     def serves_on_loop(self) -> bool:
@@ -119,10 +120,9 @@ class Connector:
         `greenlet_spawn` on the bound loop: its I/O awaits on the loop instead of blocking a
         thread. Its own pool (`pool_size` more connections), in autocommit (reads only).
         None on any other loop or without an asyncio driver."""
-        if not self.serves_on_loop():
+        if self._loop_engine is None or not self.serves_on_loop():
             return None
-        self.engine  # noqa: B018 (creates the loop engine beside it)
-        return self._loop_engine.sync_engine if self._loop_engine is not None else None
+        return self._loop_engine.sync_engine
 
     def dispose(self) -> None:
         if self._engine is not None:

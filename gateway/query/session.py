@@ -9,10 +9,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
-from sqlalchemy.util.concurrency import in_greenlet
 
 from connectors.base import Connector
 from connectors.errors import wrap_execution_error
+from gateway.query.offload import reading_on_loop
 from gateway.query.prepared import Prepared
 
 AUTOCOMMIT_READS = ("postgresql", "mysql", "mariadb")
@@ -26,7 +26,7 @@ class Session:
 
     def connection(self, connector: Connector) -> Connection:
         conn = self._connections.get(connector.name)
-        if conn is None and in_greenlet():  # on the event loop (gateway/query/offload.py)
+        if conn is None and reading_on_loop():  # gateway/query/offload.py
             engine = connector.loop_engine()  # in autocommit already
             if engine is not None:
                 conn = self._connections[connector.name] = self._stack.enter_context(
