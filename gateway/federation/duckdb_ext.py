@@ -8,13 +8,16 @@ Nothing is ever downloaded (`autoinstall_known_extensions=false`).
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 from functools import cache
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from gateway.federation.errors import ExtensionMissingError
+
+if TYPE_CHECKING:  # imported where a query runs: a pushdown never loads DuckDB (~37 MB)
+    import duckdb
 
 PACKAGES = {
     "postgres_scanner": "duckdb_extension_postgres_scanner",
@@ -27,6 +30,12 @@ OFFLINE_CONFIG = {
 }
 
 
+@cache
+def duckdb_version() -> str:
+    """The installed DuckDB's version, read from its package metadata (no import)."""
+    return importlib.metadata.version("duckdb")
+
+
 @cache  # installed packages do not change while the gateway runs; find_spec scans sys.path
 def extension_path(name: str) -> Path | None:
     """The extension file inside its installed package, or None when it is not installed."""
@@ -35,7 +44,7 @@ def extension_path(name: str) -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     for location in spec.submodule_search_locations:
-        path = Path(location) / "extensions" / f"v{duckdb.__version__}" / f"{name}.duckdb_extension"
+        path = Path(location) / "extensions" / f"v{duckdb_version()}" / f"{name}.duckdb_extension"
         if path.is_file():
             return path.resolve()
     return None
@@ -51,8 +60,8 @@ def load_extension(connection: duckdb.DuckDBPyConnection, name: str) -> Path:
     if path is None:
         package = PACKAGES.get(name, name).replace("_", "-")
         raise ExtensionMissingError(
-            f"DuckDB extension '{name}' for DuckDB {duckdb.__version__} is not installed: "
-            f"pip install {package}=={duckdb.__version__}"
+            f"DuckDB extension '{name}' for DuckDB {duckdb_version()} is not installed: "
+            f"pip install {package}=={duckdb_version()}"
         )
     literal = str(path).replace("'", "''")
     connection.execute(f"LOAD '{literal}'")

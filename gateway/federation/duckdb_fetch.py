@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from connectors.base import Connector
@@ -29,6 +28,8 @@ def fetch_duckdb_native(
     token: CancelToken,
 ) -> pa.Table:
     """Run the fragment (DuckDB SQL with `$n` parameters) on the source; Arrow out."""
+    import duckdb  # the DuckDB source's connector has it loaded already
+
     with connector.connect() as conn:
         native: Any = conn.connection.driver_connection  # duckdb_engine's wrapper: delegates
         token.on_cancel(native.interrupt)

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from typing import TYPE_CHECKING
 
-import duckdb
 import sqlalchemy as sa
 
 from connectors.base import Connector
@@ -25,6 +25,9 @@ from gateway.federation.plan import ATTACHED_ROUTES, Route
 from gateway.federation.resolve import Binding
 from gateway.settings_source import fedgate_home
 from schema_cache.model import Column
+
+if TYPE_CHECKING:  # imported when the database is first needed: pushdowns never load it
+    import duckdb
 
 log = logging.getLogger(__name__)
 EXTENSION_BY_DIALECT = {
@@ -124,6 +127,8 @@ class DuckEngine:
             }
             if limits.threads:
                 config["threads"] = limits.threads
+            import duckdb
+
             self._root = duckdb.connect(":memory:", config=config)
             self._root.execute("SET GLOBAL TimeZone = 'UTC'")
         return self._root
@@ -160,12 +165,16 @@ class DuckEngine:
             if current is attachment:
                 del self._current[name]
         if self._root is not None:
+            import duckdb  # loaded already: the root exists
+
             try:
                 self._root.execute(f'DETACH DATABASE IF EXISTS "{attachment.alias}"')
             except duckdb.Error:
                 log.warning("could not detach %s", attachment.alias, exc_info=True)
 
     def _attach(self, alias: str, source: str, dialect: str) -> None:
+        import duckdb
+
         root = self._database()
         extension = EXTENSION_BY_DIALECT.get(dialect)
         if extension and extension not in self._loaded:

@@ -7,7 +7,6 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
@@ -26,39 +25,52 @@ from gateway.federation.sqlgen import render_duckdb
 from schema_cache.model import Column
 
 log = logging.getLogger(__name__)
-_INVALID = (
-    duckdb.BinderException,
-    duckdb.CatalogException,
-    duckdb.ConversionException,
-    duckdb.InvalidInputException,
-    duckdb.ParserException,
-    duckdb.NotImplementedException,
-    duckdb.OutOfRangeException,
-    duckdb.TypeMismatchException,
-)
 
 
 def execute_plan(
     plan: Plan, engine: DuckEngine, limits: FederationLimits, token: CancelToken
 ) -> Result:
-    """The result of `plan`, at most `limits.row_cap` rows; errors leave as fedgate errors."""
+    """The result of `plan`, at most `limits.row_cap` rows; errors leave as fedgate errors.
+    A pushdown runs through the source's driver alone: DuckDB is not even imported."""
     try:
         if plan.pushdown is not None:
             return _run_pushdown(plan, engine, limits, token)
+        return _run_in_duckdb(plan, engine, limits, token)
+    except CancelledError as exc:
+        raise _cancelled(token, limits) from exc
+    except FedgateError as exc:  # a source interrupted by the cancel fails its statement
+        if token.cancelled:
+            raise _cancelled(token, limits) from exc
+        raise
+
+
+def _run_in_duckdb(
+    plan: Plan, engine: DuckEngine, limits: FederationLimits, token: CancelToken
+) -> Result:
+    """`_run_federated`, DuckDB's errors made fedgate errors."""
+    import duckdb
+
+    invalid = (
+        duckdb.BinderException,
+        duckdb.CatalogException,
+        duckdb.ConversionException,
+        duckdb.InvalidInputException,
+        duckdb.ParserException,
+        duckdb.NotImplementedException,
+        duckdb.OutOfRangeException,
+        duckdb.TypeMismatchException,
+    )
+    try:
         return _run_federated(plan, engine, limits, token)
-    except (CancelledError, duckdb.InterruptException) as exc:
+    except duckdb.InterruptException as exc:
         raise _cancelled(token, limits) from exc
     except duckdb.OutOfMemoryException as exc:
         raise SqlOutOfMemoryError(
             f"the statement needs more memory than the gateway's limit ({limits.memory_limit}) "
             f"and spill space ({limits.max_temp_directory_size}) allow; filter or aggregate more"
         ) from exc
-    except _INVALID as exc:
+    except invalid as exc:
         raise SqlInvalidError(_first_line(exc)) from exc
-    except FedgateError as exc:  # a source interrupted by the cancel fails its statement
-        if token.cancelled:
-            raise _cancelled(token, limits) from exc
-        raise
     except duckdb.IOException as exc:
         log.warning("federated read failed: %s", _first_line(exc))  # may name a host: logs only
         raise SourceUnavailableError("federation", "a source failed while being read") from exc

@@ -1,0 +1,56 @@
+"""A /sql query pushed whole to one source runs through that source's driver alone: the
+process does not even import DuckDB (~37 MB resident) until a query joins sources."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPT = """
+import json, sqlite3, sys
+from dataclasses import replace
+from pathlib import Path
+from starlette.testclient import TestClient
+from config.settings import AuthSettings, SourceSettings
+from gateway.app import create_app
+from tests.fixtures.gateways import postgresql_fixture_settings
+
+home = Path(sys.argv[1])
+with sqlite3.connect(home / "notes.sqlite") as db:
+    db.execute("CREATE TABLE notes (customer_id INTEGER PRIMARY KEY, note TEXT)")
+    db.execute("INSERT INTO notes VALUES (1, 'first')")
+seen = {}
+with postgresql_fixture_settings(home) as settings:
+    notes = SourceSettings(name="notes", url=f"sqlite:///{home / 'notes.sqlite'}")
+    off = AuthSettings(enabled=False)
+    settings = replace(settings, sources=(*settings.sources, notes), auth=off)
+    app = create_app(settings, background_refresh=False)
+    with TestClient(app) as client:
+        app.state.runtime.cache.refresh()
+        one = client.post("/sql", json={"sql": "SELECT count(*) AS n FROM fx.customers"})
+        seen["pushdown"] = [one.status_code, one.json()["rows"], "duckdb" in sys.modules]
+        both = client.post("/sql", json={"sql": "SELECT c.name, n.note FROM fx.customers c "
+                                                 "JOIN notes.notes n ON n.customer_id = c.id"})
+        seen["federated"] = [both.status_code, both.json()["rows"], "duckdb" in sys.modules]
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.postgresql
+def test_a_single_source_query_never_loads_duckdb(tmp_path: Path) -> None:
+    ran = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert ran.returncode == 0, ran.stderr
+    seen = json.loads(ran.stdout.strip().splitlines()[-1])
+    assert seen["pushdown"] == [200, [[3]], False]
+    assert seen["federated"] == [200, [["Ada Lovelace", "first"]], True]
