@@ -33,6 +33,7 @@ from benchmarks.rest_latency import (
     free_port,
     load_database,
     pct,
+    run_header,
     timed,
     versions,
     wait_ready,
@@ -133,10 +134,8 @@ def main() -> None:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=20)
         drop_database(name)
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
-        f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
-        f"load average {load}; {info}\nA = {args.a}, B = {args.b}; {args.rounds} interleaved "
+        run_header(info) + f"\nA = {args.a}, B = {args.b}; {args.rounds} interleaved "
         f"rounds x {args.requests} sequential keep-alive requests per workload and side; "
         f"peak RSS (VmHWM) A {rss['A']:.0f} MB, B {rss['B']:.0f} MB"
     )

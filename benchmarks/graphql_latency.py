@@ -37,6 +37,7 @@ from benchmarks.rest_latency import (
     free_port,
     load_database,
     pct,
+    run_header,
     start_fedgate,
     versions,
     write_config,
@@ -179,10 +180,8 @@ def main() -> None:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=20)
         drop_database(name)
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
-        f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
-        f"load average {load}; {info}\n{args.rounds} rounds x {args.requests} sequential "
+        run_header(info) + f"\n{args.rounds} rounds x {args.requests} sequential "
         "keep-alive requests per workload and surface, one uvicorn worker, auth off; "
         "top-level rows: "
         + ", ".join(f"{k} {v}" for k, v in counts.items())

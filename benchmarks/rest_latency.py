@@ -184,6 +184,13 @@ def wait_ready(
     raise SystemExit(f"{what} did not become ready")
 
 
+def run_header(info: str) -> str:
+    """The first line of a benchmark's report: when, on how many cores, at what load, with what."""
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return f"\n{when}, {os.cpu_count()} cores, load average {load}; {info}"
+
+
 def timed(call: Callable[[], object], n: int) -> list[float]:
     samples = []
     for _ in range(n):
@@ -294,10 +301,8 @@ def main() -> None:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=20)
         drop_database(name)
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(
-        f"\n{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
-        f"load average {load}; {info}\n{args.rounds} rounds x {args.requests} sequential "
+        run_header(info) + f"\n{args.rounds} rounds x {args.requests} sequential "
         f"requests with the {args.client} client "
         "(bulk insert: a tenth); statements fedgate sent per request: "
         + ", ".join(f"{k} {len(v)}" for k, v in recorded.items())

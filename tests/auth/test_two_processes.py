@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fixtures.processes import fedgate_environment, free_port
+from tests.fixtures.processes import fedgate_environment, free_port, stop_server
 from tests.live import postgresql_database
 
 CACHE_SECONDS = 2  # auth.cache_seconds, the documented default
@@ -67,13 +67,7 @@ def _serve(config: Path, name: str) -> Iterator[tuple[subprocess.Popen[bytes], S
     try:
         yield process, Served(f"http://127.0.0.1:{port}", log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            pytest.fail(f"{name} did not stop on SIGTERM:\n{log.read_text()}")
+        stop_server(process, log, name)
 
 
 def _wait_ready(process: subprocess.Popen[bytes], served: Served) -> None:

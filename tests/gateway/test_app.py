@@ -29,7 +29,7 @@ from gateway import runtime
 from gateway.app import create_app
 from schema_cache.cache import SchemaCache
 from schema_cache.errors import UnknownSourceError
-from tests.fixtures.processes import free_port
+from tests.fixtures.processes import free_port, stop_server
 from tests.schema_cache.helpers import UNREACHABLE_URL, make_settings, write_sqlite
 
 PROBLEM_JSON = "application/problem+json"
@@ -423,13 +423,7 @@ def test_real_server_serves_the_demo(tmp_path: Path) -> None:
         )
         discovery = httpx.get(f"{base}/.well-known/openid-configuration", timeout=5)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-            pytest.fail(f"server did not stop on SIGTERM:\n{log.read_text()}")
+        stop_server(process, log)
 
     output = log.read_text()
     # uvicorn shuts down gracefully, then re-raises the signal it caught.

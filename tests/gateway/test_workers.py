@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.fixtures.processes import fedgate_environment, free_port
+from tests.fixtures.processes import fedgate_environment, free_port, stop_server
 
 KEY = re.compile(r"fgk_[0-9A-Za-z]{38}")
 CACHE_SECONDS = 2
@@ -110,8 +109,7 @@ def test_two_workers_serve_one_port_and_share_revocations(tmp_path: Path) -> Non
             after = list(pool.map(read, [key] * 16))
         assert {a.status_code for a in after} == {401}
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        stop_server(process, log, "fedgate --workers 2")
     assert "Traceback" not in log.read_text(), log.read_text()
     assert all(not Path(f"/proc/{pid}").exists() for pid in [process.pid])
 
