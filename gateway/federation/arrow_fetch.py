@@ -1,26 +1,21 @@
-"""The generic route: SQLAlchemy `text()` with bound values -> rows -> Arrow batches, each
-column conformed to the catalog's declared type (decimal precision and scale kept)."""
+"""The generic route's Arrow form: rows read through SQLAlchemy (`driver_fetch`) -> Arrow
+batches, each column conformed to the catalog's declared type (decimal precision and scale
+kept)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from collections.abc import Iterable, Sequence
+from contextlib import closing
 from typing import Any
 
-import orjson
 import pyarrow as pa
-import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 
 from connectors.base import Connector
-from connectors.errors import wrap_execution_error
-from connectors.types import TypeFamily
 from gateway.federation.cancel import CancelToken
 from gateway.federation.coltypes import arrow_type
+from gateway.federation.driver_fetch import iter_row_batches
+from gateway.federation.driver_values import converter
 from schema_cache.model import Column
-
-Convert = Callable[[Any], Any]
 
 
 def fetch_arrow(
@@ -39,29 +34,28 @@ def fetch_arrow(
 
     Args:
         columns: the catalog column behind each result column (None: infer from values).
-        stream_results: read through a server-side cursor. False only for statements whose
-            row count is bounded anyway (a LIMIT): PostgreSQL plans no parallel query for a
-            cursor, and a whole-pushdown aggregate (TPC-H Q1) then runs on one core.
+        stream_results: see `driver_fetch.iter_row_batches`.
     """
-    batches: list[pa.RecordBatch] = []
-    total = 0
-    with connector.connect() as conn:
-        token.on_cancel(lambda: _cancel(conn))
-        try:
-            options = conn.execution_options(stream_results=stream_results)
-            result = options.execute(sa.text(sql), binds)
-            while max_rows is None or total < max_rows:
-                token.check()
-                size = batch_rows if max_rows is None else min(batch_rows, max_rows - total)
-                rows = result.fetchmany(size)
-                if not rows:
-                    break
-                batches.append(rows_to_batch(rows, columns, names))
-                total += len(rows)
-            result.close()
-        except sa_exc.DBAPIError as exc:
-            token.check()
-            raise wrap_execution_error(exc, connector.name, connector.dialect) from exc
+    reader = iter_row_batches(
+        connector,
+        sql,
+        binds,
+        max_rows=max_rows,
+        batch_rows=batch_rows,
+        token=token,
+        stream_results=stream_results,
+    )
+    with closing(reader):
+        return arrow_table(reader, columns, names)
+
+
+def arrow_table(
+    row_batches: Iterable[Sequence[Sequence[Any]]],
+    columns: Sequence[Column | None],
+    names: Sequence[str],
+) -> pa.Table:
+    """One Arrow table of the rows, batch by batch (an empty one typed from `columns`)."""
+    batches = [rows_to_batch(rows, columns, names) for rows in row_batches]
     if not batches:
         schema = pa.schema([(n, _empty_type(c)) for n, c in zip(names, columns, strict=True)])
         return schema.empty_table()
@@ -83,75 +77,6 @@ def rows_to_batch(
     return pa.RecordBatch.from_arrays(arrays, names=list(names))
 
 
-def converter(column: Column) -> Convert:
-    """How a driver value becomes the Python value of the column's Arrow type."""
-    if column.family is TypeFamily.DECIMAL:
-        scale = arrow_type(column).scale
-        quantum = Decimal(1).scaleb(-scale)
-        return lambda v: _decimal(v).quantize(quantum)
-    return _CONVERTERS.get(column.family, lambda v: v if isinstance(v, str) else str(v))
-
-
-def _decimal(value: Any) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
-
-
-def _date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
-def _datetime(value: Any) -> datetime:
-    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(UTC)
-    return parsed.replace(tzinfo=None)
-
-
-def _datetime_tz(value: Any) -> datetime:
-    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-
-
-def _time(value: Any) -> time:
-    if isinstance(value, timedelta):  # MySQL TIME
-        return (datetime.min + value).time()
-    return value if isinstance(value, time) else time.fromisoformat(str(value))
-
-
-def _interval(value: Any) -> Any:
-    if isinstance(value, timedelta):
-        nanos = (value.seconds * 1_000_000 + value.microseconds) * 1000
-        return (0, value.days, nanos)
-    return value
-
-
-def _json(value: Any) -> str:
-    if isinstance(value, (dict, list)):
-        return orjson.dumps(value).decode()
-    return value.decode() if isinstance(value, (bytes, bytearray)) else str(value)
-
-
-_CONVERTERS: dict[TypeFamily, Convert] = {
-    TypeFamily.INTEGER: int,
-    TypeFamily.BIGINT: int,
-    TypeFamily.FLOAT: float,
-    TypeFamily.BOOLEAN: bool,
-    TypeFamily.DATE: _date,
-    TypeFamily.DATETIME: _datetime,
-    TypeFamily.DATETIME_TZ: _datetime_tz,
-    TypeFamily.TIME: _time,
-    TypeFamily.INTERVAL: _interval,
-    TypeFamily.JSON: _json,
-    TypeFamily.BINARY: bytes,
-}
-
-
 def _empty_type(column: Column | None) -> pa.DataType:
     return arrow_type(column) if column is not None else pa.null()
 
@@ -164,11 +89,3 @@ def _unify(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
         return batches
     schema = pa.unify_schemas(list(schemas), promote_options="permissive")
     return [b.cast(schema) for b in batches]
-
-
-def _cancel(conn: sa.Connection) -> None:
-    """Ask the server to stop the running statement, where the driver can (psycopg)."""
-    driver = getattr(conn.connection, "driver_connection", None)
-    cancel = getattr(driver, "cancel_safe", None) or getattr(driver, "cancel", None)
-    if callable(cancel):
-        cancel()

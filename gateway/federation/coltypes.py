@@ -1,12 +1,19 @@
 """Column types across the three type systems /sql meets: the catalog's families, DuckDB
-and Arrow. Decimals keep their declared precision and scale: never a silent float."""
+and Arrow. Decimals keep their declared precision and scale: never a silent float.
+
+pyarrow is imported by the Arrow functions only: a pushdown answered in JSON never needs it.
+"""
 
 from __future__ import annotations
 
-import pyarrow as pa
+from functools import cache
+from typing import TYPE_CHECKING
 
 from connectors.types import TypeFamily
 from schema_cache.model import Column
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 MAX_DECIMAL_PRECISION = 38
 UNCONSTRAINED_DECIMAL = (38, 10)
@@ -29,23 +36,29 @@ _DUCKDB_BY_FAMILY = {
     TypeFamily.JSON: "JSON",
     TypeFamily.BINARY: "BLOB",
 }
-_ARROW_BY_FAMILY: dict[TypeFamily, pa.DataType] = {
-    TypeFamily.INTEGER: pa.int64(),  # MySQL INT UNSIGNED does not fit int32
-    TypeFamily.BIGINT: pa.int64(),
-    TypeFamily.FLOAT: pa.float64(),
-    TypeFamily.BOOLEAN: pa.bool_(),
-    TypeFamily.STRING: pa.string(),
-    TypeFamily.TEXT: pa.string(),
-    TypeFamily.ENUM: pa.string(),
-    TypeFamily.DATE: pa.date32(),
-    TypeFamily.TIME: pa.time64("us"),
-    TypeFamily.DATETIME: pa.timestamp("us"),
-    TypeFamily.DATETIME_TZ: pa.timestamp("us", tz="UTC"),
-    TypeFamily.INTERVAL: pa.month_day_nano_interval(),
-    TypeFamily.UUID: pa.string(),
-    TypeFamily.JSON: pa.string(),
-    TypeFamily.BINARY: pa.binary(),
-}
+
+
+@cache
+def _arrow_by_family() -> dict[TypeFamily, pa.DataType]:
+    import pyarrow as pa
+
+    return {
+        TypeFamily.INTEGER: pa.int64(),  # MySQL INT UNSIGNED does not fit int32
+        TypeFamily.BIGINT: pa.int64(),
+        TypeFamily.FLOAT: pa.float64(),
+        TypeFamily.BOOLEAN: pa.bool_(),
+        TypeFamily.STRING: pa.string(),
+        TypeFamily.TEXT: pa.string(),
+        TypeFamily.ENUM: pa.string(),
+        TypeFamily.DATE: pa.date32(),
+        TypeFamily.TIME: pa.time64("us"),
+        TypeFamily.DATETIME: pa.timestamp("us"),
+        TypeFamily.DATETIME_TZ: pa.timestamp("us", tz="UTC"),
+        TypeFamily.INTERVAL: pa.month_day_nano_interval(),
+        TypeFamily.UUID: pa.string(),
+        TypeFamily.JSON: pa.string(),
+        TypeFamily.BINARY: pa.binary(),
+    }
 
 
 def decimal_shape(column: Column) -> tuple[int, int] | None:
@@ -75,12 +88,18 @@ def duckdb_type(column: Column) -> str:
     return _DUCKDB_BY_FAMILY.get(column.family, "VARCHAR")
 
 
+def fetched_decimal_shape(column: Column) -> tuple[int, int]:
+    """(precision, scale) a decimal column fetched through a driver is conformed to."""
+    return decimal_shape(column) or (MAX_DECIMAL_PRECISION, 0)
+
+
 def arrow_type(column: Column) -> pa.DataType:
     """The Arrow type a column fetched through a driver is conformed to."""
+    import pyarrow as pa
+
     if column.family is TypeFamily.DECIMAL:
-        precision, scale = decimal_shape(column) or (MAX_DECIMAL_PRECISION, 0)
-        return pa.decimal128(precision, scale)
-    return _ARROW_BY_FAMILY.get(column.family, pa.string())
+        return pa.decimal128(*fetched_decimal_shape(column))
+    return _arrow_by_family().get(column.family, pa.string())
 
 
 def family_of_duckdb(type_name: str) -> TypeFamily:
@@ -125,6 +144,8 @@ _DUCKDB_PREFIXES: tuple[tuple[str, TypeFamily], ...] = (
 
 def family_of_arrow(type_: pa.DataType) -> TypeFamily:
     """The family of an Arrow column (results of a query pushed down whole)."""
+    import pyarrow as pa
+
     checks = (
         (pa.types.is_decimal, TypeFamily.DECIMAL),
         (pa.types.is_boolean, TypeFamily.BOOLEAN),

@@ -9,8 +9,8 @@ with values escaped by PyMySQL (`sqlgen.render_escaped`), as PyMySQL itself send
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import pyarrow as pa
 import sqlalchemy as sa
 
 from connectors.base import Connector
@@ -18,6 +18,9 @@ from connectors.errors import SourceUnavailableError, classify_reason
 from gateway.federation.cancel import CancelToken
 from gateway.federation.coltypes import arrow_type
 from schema_cache.model import Column
+
+if TYPE_CHECKING:  # imported when a fragment is fetched (the planner only needs the dialects)
+    import pyarrow as pa
 
 CONNECTORX_DIALECTS = ("mysql", "mariadb")
 
@@ -37,6 +40,7 @@ def fetch_connectorx(
     token stops the rest of the work.
     """
     import connectorx
+    import pyarrow as pa
 
     token.check()
     try:
@@ -53,6 +57,8 @@ def fetch_connectorx(
 
 def conform(table: pa.Table, columns: Sequence[Column]) -> pa.Table:
     """Cast each column to the Arrow type of its catalog column (names from the catalog)."""
+    import pyarrow as pa
+
     arrays = []
     for array, column in zip(table.columns, columns, strict=True):
         target = arrow_type(column)

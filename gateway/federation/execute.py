@@ -4,37 +4,46 @@ residual query, driver fragments registered as Arrow tables) joined in DuckDB.""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Sequence
+from contextlib import closing
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 from sqlglot import exp
 
 from config.errors import FedgateError
 from connectors.errors import SourceUnavailableError
-from gateway.federation.arrow_fetch import fetch_arrow
 from gateway.federation.cancel import CancelledError, CancelToken
-from gateway.federation.cx_fetch import fetch_connectorx
-from gateway.federation.duckdb_fetch import fetch_duckdb_native
+from gateway.federation.driver_fetch import iter_row_batches
 from gateway.federation.engine import DuckEngine, Session, uses_attachment
 from gateway.federation.errors import SqlInvalidError, SqlOutOfMemoryError, SqlTimeoutError
 from gateway.federation.limits import FederationLimits
 from gateway.federation.plan import FETCH_ROUTES, BindJoin, Fragment, KeyFilter, Plan
-from gateway.federation.result import Result, ResultColumn
+from gateway.federation.result import RenderedResult, Result, ResultColumn
 from gateway.federation.sqlgen import render_duckdb
 from schema_cache.model import Column
+
+if TYPE_CHECKING:  # Arrow is loaded by the federated path and by Arrow-form pushdowns only
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
 
 def execute_plan(
-    plan: Plan, engine: DuckEngine, limits: FederationLimits, token: CancelToken
-) -> Result:
+    plan: Plan,
+    engine: DuckEngine,
+    limits: FederationLimits,
+    token: CancelToken,
+    *,
+    rendered: bool = False,
+) -> Result | RenderedResult:
     """The result of `plan`, at most `limits.row_cap` rows; errors leave as fedgate errors.
-    A pushdown runs through the source's driver alone: DuckDB is not even imported."""
+    A pushdown runs through the source's driver alone: DuckDB is not even imported, nor
+    pyarrow when `rendered` (the caller answers in JSON, CSV or NDJSON) and the rows'
+    values allow (`rows_json`)."""
     try:
         if plan.pushdown is not None:
-            return _run_pushdown(plan, engine, limits, token)
+            return _run_pushdown(plan, engine, limits, token, rendered)
         return _run_in_duckdb(plan, engine, limits, token)
     except CancelledError as exc:
         raise _cancelled(token, limits) from exc
@@ -85,17 +94,15 @@ def _cancelled(token: CancelToken, limits: FederationLimits) -> Exception:
 
 
 def _run_pushdown(
-    plan: Plan, engine: DuckEngine, limits: FederationLimits, token: CancelToken
-) -> Result:
+    plan: Plan, engine: DuckEngine, limits: FederationLimits, token: CancelToken, rendered: bool
+) -> Result | RenderedResult:
     pushdown = plan.pushdown
     assert pushdown is not None
     sql, binds = pushdown.render(plan.values())
-    table = fetch_arrow(
+    reader = iter_row_batches(
         engine.connectors[pushdown.source],
         sql,
         binds,
-        pushdown.columns,
-        plan.names,
         max_rows=limits.row_cap + 1,
         batch_rows=limits.fetch_batch_rows,
         token=token,
@@ -103,17 +110,32 @@ def _run_pushdown(
         # run the statement as a parallel query
         stream_results=not (pushdown.bounded and pushdown.dialect == "postgresql"),
     )
+    trace = {"kind": "pushdown", "source": pushdown.source, "sql": sql}
+    rows: Iterable[Sequence[Sequence[Any]]] = reader
+    with closing(reader):
+        if rendered:
+            from gateway.federation.rows_json import render_rows
+
+            batches = list(reader)
+            answer = render_rows(batches, pushdown.columns, plan.names, limits.row_cap, trace)
+            if answer is not None:
+                return answer
+            rows = batches  # a value only Arrow holds exactly: the Arrow route, same rows
+        from gateway.federation.arrow_fetch import arrow_table
+
+        table = arrow_table(rows, pushdown.columns, plan.names)
     columns = tuple(
         ResultColumn.from_arrow(f.name, f.type, c)
         for f, c in zip(table.schema, pushdown.columns, strict=True)
     )
-    trace = {"kind": "pushdown", "source": pushdown.source, "sql": sql}
     return _capped(table, columns, limits.row_cap, trace)
 
 
 def _run_federated(
     plan: Plan, engine: DuckEngine, limits: FederationLimits, token: CancelToken
 ) -> Result:
+    import pyarrow as pa
+
     assert plan.residual is not None
     attached = [f.binding for f in plan.fragments if uses_attachment(f.route)]
     with engine.session(attached) as session:
@@ -317,6 +339,10 @@ def _fetch_driver(
     token: CancelToken,
     max_rows: int | None,
 ) -> pa.Table:
+    from gateway.federation.arrow_fetch import fetch_arrow
+    from gateway.federation.cx_fetch import fetch_connectorx
+    from gateway.federation.duckdb_fetch import fetch_duckdb_native
+
     sql, binds = fragment.render(values, limit=max_rows)
     connector = engine.connectors[fragment.binding.name.source]
     if fragment.route == "connectorx":

@@ -3,6 +3,8 @@
 JSON, CSV and NDJSON render values exactly as the REST surface does (`query.render`:
 decimals as exact strings, ISO dates and times, base64 binary); Arrow and Parquet carry
 the typed columns themselves (decimals as decimal128 of their precision and scale).
+A pushdown's `RenderedResult` comes with its rows rendered already; pyarrow is imported
+for Arrow results only.
 """
 
 from __future__ import annotations
@@ -10,17 +12,18 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from connectors.types import TypeFamily
-from gateway.federation.result import Result, ResultColumn
+from gateway.federation.result import RenderedResult, Result, ResultColumn
 from gateway.media import negotiate as negotiate_media
 from gateway.query.render import Renderer, renderer_for
 from schema_cache.model import Column
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 JSON = "application/json"
 CSV = "text/csv"
@@ -37,7 +40,8 @@ def negotiate(accept: str | None) -> str:
 
 
 def column_renderer(column: ResultColumn) -> Renderer:
-    """How one result column's Python values (from Arrow) render in JSON, CSV and NDJSON."""
+    """How one result column's Python values (from Arrow, or `rows_json`'s equivalent)
+    render in JSON, CSV and NDJSON."""
     if column.family is TypeFamily.INTERVAL:
         return _interval
     model = Column(column.name, column.family, "", True, scale=column.scale)
@@ -45,9 +49,11 @@ def column_renderer(column: ResultColumn) -> Renderer:
 
 
 def _interval(value: Any) -> Any:
-    if value is None or not isinstance(value, pa.MonthDayNano):
+    """A month_day_nano interval (pyarrow's MonthDayNano, a (months, days, nanoseconds)
+    tuple) in ISO 8601; a timedelta (an Arrow duration) as the REST surface renders it."""
+    if value is None or not isinstance(value, tuple):
         return renderer_for(Column("", TypeFamily.INTERVAL, "", True))(value)
-    months, days, nanos = value.months, value.days, value.nanoseconds
+    months, days, nanos = value
     text = "P" + (f"{months}M" if months else "") + (f"{days}D" if days else "")
     if nanos:
         seconds = f"{nanos / 1e9:.9f}".rstrip("0").rstrip(".")
@@ -55,8 +61,12 @@ def _interval(value: Any) -> Any:
     return text if text != "P" else "PT0S"
 
 
-def rendered_rows(result: Result, table: pa.Table | None = None) -> list[list[Any]]:
+def rendered_rows(
+    result: Result | RenderedResult, table: pa.Table | None = None
+) -> list[list[Any]]:
     """Rows of `table` (default: the whole result) as JSON-ready lists."""
+    if isinstance(result, RenderedResult):
+        return result.rows
     table = result.table if table is None else table
     columns = [
         [render(v) for v in array.to_pylist()]
@@ -67,7 +77,7 @@ def rendered_rows(result: Result, table: pa.Table | None = None) -> list[list[An
     return [list(row) for row in zip(*columns, strict=True)] if columns else []
 
 
-def json_body(result: Result) -> bytes:
+def json_body(result: Result | RenderedResult) -> bytes:
     body = {
         "columns": [{"name": c.name, "type": c.family.value} for c in result.columns],
         "rows": rendered_rows(result),
@@ -77,18 +87,22 @@ def json_body(result: Result) -> bytes:
     return orjson.dumps(body)
 
 
-def _batches(result: Result) -> Iterator[pa.Table]:
+def _row_batches(result: Result | RenderedResult) -> Iterator[list[list[Any]]]:
+    """The rendered rows, `STREAM_BATCH_ROWS` at a time."""
     for offset in range(0, result.row_count, STREAM_BATCH_ROWS):
-        yield result.table.slice(offset, STREAM_BATCH_ROWS)
+        if isinstance(result, RenderedResult):
+            yield result.rows[offset : offset + STREAM_BATCH_ROWS]
+        else:
+            yield rendered_rows(result, result.table.slice(offset, STREAM_BATCH_ROWS))
 
 
-def iter_ndjson(result: Result) -> Iterator[bytes]:
+def iter_ndjson(result: Result | RenderedResult) -> Iterator[bytes]:
     """One JSON object per row, keyed by column name."""
     names = [c.name for c in result.columns]
-    for part in _batches(result):
+    for part in _row_batches(result):
         yield b"".join(
             orjson.dumps(dict(zip(names, row, strict=True)), option=orjson.OPT_APPEND_NEWLINE)
-            for row in rendered_rows(result, part)
+            for row in part
         )
 
 
@@ -102,20 +116,22 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
-def iter_csv(result: Result) -> Iterator[bytes]:
+def iter_csv(result: Result | RenderedResult) -> Iterator[bytes]:
     """A header line, then the rows (NULL is an empty field)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([c.name for c in result.columns])
     yield out.getvalue().encode()
-    for part in _batches(result):
+    for part in _row_batches(result):
         out.seek(0)
         out.truncate()
-        writer.writerows([_csv_cell(v) for v in row] for row in rendered_rows(result, part))
+        writer.writerows([_csv_cell(v) for v in row] for row in part)
         yield out.getvalue().encode()
 
 
 def arrow_body(result: Result) -> bytes:
+    import pyarrow as pa
+
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, result.table.schema) as writer:
         writer.write_table(result.table, max_chunksize=STREAM_BATCH_ROWS)
@@ -123,6 +139,9 @@ def arrow_body(result: Result) -> bytes:
 
 
 def parquet_body(result: Result) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     sink = pa.BufferOutputStream()
     pq.write_table(result.table, sink)
     return bytes(sink.getvalue())

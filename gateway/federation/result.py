@@ -1,16 +1,18 @@
-"""A statement's result: an Arrow table, the family of each column, and what ran."""
+"""A statement's result: an Arrow table (or, for a pushdown answered in JSON, CSV or NDJSON,
+rows already rendered), the family of each column, and what ran."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any
 
 from connectors.types import TypeFamily
 from gateway.federation.coltypes import family_of_arrow, family_of_duckdb
 from schema_cache.model import Column
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 _DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)", re.IGNORECASE)
 
@@ -28,10 +30,11 @@ class ResultColumn:
 
     @classmethod
     def from_arrow(cls, name: str, type_: pa.DataType, column: Column | None) -> ResultColumn:
-        if column is not None:
-            scale = type_.scale if pa.types.is_decimal(type_) else None
-            return cls(name, column.family, scale)
+        import pyarrow as pa
+
         scale = type_.scale if pa.types.is_decimal(type_) else None
+        if column is not None:
+            return cls(name, column.family, scale)
         return cls(name, family_of_arrow(type_), scale)
 
 
@@ -47,3 +50,18 @@ class Result:
     @property
     def row_count(self) -> int:
         return self.table.num_rows
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedResult:
+    """A pushdown's rows rendered for JSON, CSV and NDJSON (`output.rendered_rows`' form),
+    read without Arrow (`rows_json`)."""
+
+    columns: tuple[ResultColumn, ...]
+    rows: list[list[Any]]
+    truncated: bool
+    trace: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -19,12 +20,13 @@ from gateway.query.errors import MalformedRequestError
 from gateway.runtime import Runtime
 
 if TYPE_CHECKING:
-    from gateway.federation.result import Result
+    from gateway.federation.result import RenderedResult, Result
     from gateway.federation.service import SqlService
     from gateway.federation.trino import TrinoService
 
 # The SQL engine (DuckDB, sqlglot, pyarrow: ~90 MB resident) is imported by the first /sql
-# request, not at start: a gateway serving REST and GraphQL alone never loads it.
+# request, not at start: a gateway serving REST and GraphQL alone never loads it. A query
+# pushed whole to one source and answered in JSON, CSV or NDJSON loads sqlglot alone.
 
 MAX_BODY_BYTES = 1024 * 1024
 CLIENT_CLOSED_REQUEST = 499  # nginx's status for a request the client abandoned
@@ -46,7 +48,6 @@ def sql_routes() -> list[Route]:
 def get_service(request: Request) -> SqlService | TrinoService:
     """The app's /sql service, created on first use (its DuckDB lives as long as the app)."""
     from gateway.federation.service import SqlService
-    from gateway.federation.trino import TrinoService
 
     state = request.app.state
     with _SERVICE_LOCK:
@@ -56,6 +57,8 @@ def get_service(request: Request) -> SqlService | TrinoService:
             limits = limits_from_settings(runtime.settings)
             federation = getattr(runtime.settings, "federation", None)
             if federation is not None and federation.engine == "trino":
+                from gateway.federation.trino import TrinoService  # imports pyarrow
+
                 service = TrinoService(runtime, limits)
             else:
                 service = SqlService(runtime, limits)
@@ -73,8 +76,9 @@ async def sql_endpoint(request: Request) -> Response:
         body = await anyio.to_thread.run_sync(_explain, service, sql, params)
         return Response(orjson.dumps(body), media_type=output.JSON)
     token = CancelToken()
+    rendered = media in (output.JSON, output.CSV, output.NDJSON)
     try:
-        result = await _run_watching_client(request, service, sql, params, token)
+        result = await _run_watching_client(request, service, sql, params, token, rendered)
     except CancelledError:
         # The client went away and its statement was interrupted: nobody reads this.
         return Response(status_code=CLIENT_CLOSED_REQUEST)
@@ -98,9 +102,10 @@ async def _run_watching_client(
     sql: str,
     params: list[Any],
     token: CancelToken,
-) -> Result:
+    rendered: bool,
+) -> Result | RenderedResult:
     """Run in a worker thread; a client that disconnects cancels the statement."""
-    result: Result | None = None
+    result: Result | RenderedResult | None = None
 
     async def watch() -> None:
         while True:
@@ -113,7 +118,8 @@ async def _run_watching_client(
     async with anyio.create_task_group() as group:
         group.start_soon(watch)
         try:
-            result = await anyio.to_thread.run_sync(service.run, sql, params, token)
+            run = partial(service.run, rendered=rendered)
+            result = await anyio.to_thread.run_sync(run, sql, params, token)
         except Exception as exc:  # raised outside the group, not wrapped in an ExceptionGroup
             failure = exc
         group.cancel_scope.cancel()
@@ -123,8 +129,9 @@ async def _run_watching_client(
     return result
 
 
-def _respond(result: Result, media: str) -> Response:
+def _respond(result: Result | RenderedResult, media: str) -> Response:
     from gateway.federation import output
+    from gateway.federation.result import Result
 
     headers = {
         "X-Row-Count": str(result.row_count),
@@ -134,9 +141,10 @@ def _respond(result: Result, media: str) -> Response:
         return _stream(output.iter_csv(result), "text/csv; charset=utf-8", headers)
     if media == output.NDJSON:
         return _stream(output.iter_ndjson(result), output.NDJSON, headers)
-    if media == output.ARROW:
-        return Response(output.arrow_body(result), headers=headers, media_type=output.ARROW)
-    if media == output.PARQUET:
+    if media in (output.ARROW, output.PARQUET):
+        assert isinstance(result, Result)  # only JSON, CSV and NDJSON are asked for rendered
+        if media == output.ARROW:
+            return Response(output.arrow_body(result), headers=headers, media_type=output.ARROW)
         return Response(output.parquet_body(result), headers=headers, media_type=output.PARQUET)
     return Response(output.json_body(result), headers=headers, media_type=output.JSON)
 

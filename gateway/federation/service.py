@@ -10,7 +10,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, overload
 
 from cachetools import LRUCache
 
@@ -23,7 +23,7 @@ from gateway.federation.execute import execute_plan
 from gateway.federation.limits import FederationLimits
 from gateway.federation.plan import Plan
 from gateway.federation.planner import BoundStatement, bind_statement, build_plan
-from gateway.federation.result import Result
+from gateway.federation.result import RenderedResult, Result
 from gateway.federation.statement import parse_statement
 from gateway.query.access import current_access
 from gateway.runtime import Runtime
@@ -98,14 +98,29 @@ class SqlService:
         with self._plans_lock:
             self._plans.clear()
 
-    def run(self, sql: str, params: Sequence[Any], token: CancelToken) -> Result:
-        """Plan and run one statement; the statement timeout cancels `token` (-> 504)."""
+    @overload
+    def run(self, sql: str, params: Sequence[Any], token: CancelToken) -> Result: ...
+
+    @overload
+    def run(
+        self, sql: str, params: Sequence[Any], token: CancelToken, *, rendered: bool
+    ) -> Result | RenderedResult: ...
+
+    def run(
+        self, sql: str, params: Sequence[Any], token: CancelToken, *, rendered: bool = False
+    ) -> Result | RenderedResult:
+        """Plan and run one statement; the statement timeout cancels `token` (-> 504).
+
+        Args:
+            rendered: the answer goes out as JSON, CSV or NDJSON: a pushdown may come back
+                rendered, without Arrow (`execute_plan`).
+        """
         plan = self.plan(sql, params)
         timer = threading.Timer(self.limits.statement_timeout_s, token.cancel, ("timeout",))
         timer.daemon = True
         timer.start()
         try:
-            return execute_plan(plan, self.engine, self.limits, token)
+            return execute_plan(plan, self.engine, self.limits, token, rendered=rendered)
         finally:
             timer.cancel()
 

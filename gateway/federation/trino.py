@@ -64,7 +64,9 @@ class TrinoService(SqlService):
     def rewrite(self, bound: BoundStatement) -> str:
         return rewrite_for_trino(bound, self.limits.row_cap)
 
-    def run(self, sql: str, params: Sequence[Any], token: CancelToken) -> Result:
+    def run(
+        self, sql: str, params: Sequence[Any], token: CancelToken, *, rendered: bool = False
+    ) -> Result:
         text = self.rewrite(self.bind(sql, params))
         columns, rows = self._execute(text, token)
         return build_result(columns, rows, self.limits.row_cap)

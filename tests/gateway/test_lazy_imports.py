@@ -1,9 +1,10 @@
 """A gateway serving REST and GraphQL does not load the SQL engine's heavy modules.
 
-sqlglot and pyarrow load with the first /sql request or `fedgate sql`, DuckDB with
-the first /sql query that joins sources (tests/federation/test_lazy_duckdb.py) and
-with the demo's generation; checked in a fresh interpreter, since this test process
-has imported them already.
+sqlglot loads with the first /sql request or `fedgate sql`; pyarrow with the first
+/sql query that needs Arrow (one that joins sources, an Arrow or Parquet answer) and
+DuckDB with the first that joins sources (tests/federation/test_lazy_duckdb.py), both
+also with the demo's generation; checked in a fresh interpreter, since this test
+process has imported them already.
 """
 
 from __future__ import annotations
@@ -42,9 +43,8 @@ def test_a_postgresql_gateway_starts_without_the_sql_engine_modules() -> None:
 
 
 def test_the_probe_sees_a_module_the_sql_engine_loads() -> None:
-    # Control: the same check reports the modules once /sql's engine is imported (DuckDB
-    # itself waits for a query that joins sources).
-    code = PROBE.format(heavy=HEAVY).replace(
-        "create_app(settings", "import gateway.federation.service\ncreate_app(settings"
-    )
+    # Control: the same check reports the modules once /sql's engine and its Arrow route
+    # are imported (DuckDB itself waits for a query that joins sources).
+    engine = "import gateway.federation.service, gateway.federation.arrow_fetch\n"
+    code = PROBE.format(heavy=HEAVY).replace("create_app(settings", engine + "create_app(settings")
     assert {"pyarrow", "sqlglot"} <= set(_loaded(code))

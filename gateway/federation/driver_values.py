@@ -1,0 +1,87 @@
+"""How a driver's value becomes the Python value of its catalog column's type (decimals
+quantized to their scale, datetimes to UTC...): the values the Arrow route stores, and
+those a pushdown answered without Arrow renders (`rows_json`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from connectors.types import TypeFamily
+from gateway.federation.coltypes import fetched_decimal_shape
+from schema_cache.model import Column
+
+Convert = Callable[[Any], Any]
+
+
+def converter(column: Column) -> Convert:
+    """How a driver value (never None) becomes the Python value of the column's Arrow type."""
+    if column.family is TypeFamily.DECIMAL:
+        quantum = Decimal(1).scaleb(-fetched_decimal_shape(column)[1])
+        return lambda v: _decimal(v).quantize(quantum)
+    return _CONVERTERS.get(column.family, lambda v: v if isinstance(v, str) else str(v))
+
+
+def _decimal(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value))
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _datetime(value: Any) -> datetime:
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(UTC)
+    return parsed.replace(tzinfo=None)
+
+
+def _datetime_tz(value: Any) -> datetime:
+    parsed = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _time(value: Any) -> time:
+    if isinstance(value, timedelta):  # MySQL TIME
+        return (datetime.min + value).time()
+    return value if isinstance(value, time) else time.fromisoformat(str(value))
+
+
+def _interval(value: Any) -> Any:
+    """A timedelta as (months, days, nanoseconds): Arrow's month_day_nano interval."""
+    if isinstance(value, timedelta):
+        nanos = (value.seconds * 1_000_000 + value.microseconds) * 1000
+        return (0, value.days, nanos)
+    return value
+
+
+def _json(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return orjson.dumps(value).decode()
+    return value.decode() if isinstance(value, (bytes, bytearray)) else str(value)
+
+
+_CONVERTERS: dict[TypeFamily, Convert] = {
+    TypeFamily.INTEGER: int,
+    TypeFamily.BIGINT: int,
+    TypeFamily.FLOAT: float,
+    TypeFamily.BOOLEAN: bool,
+    TypeFamily.DATE: _date,
+    TypeFamily.DATETIME: _datetime,
+    TypeFamily.DATETIME_TZ: _datetime_tz,
+    TypeFamily.TIME: _time,
+    TypeFamily.INTERVAL: _interval,
+    TypeFamily.JSON: _json,
+    TypeFamily.BINARY: bytes,
+}

@@ -1,0 +1,142 @@
+"""A whole-query pushdown answered in JSON, CSV or NDJSON without Arrow (pyarrow is ~41 MB
+resident): the driver's rows become the Python values the Arrow route would hold, column by
+column, then render as `output.rendered_rows` renders those.
+
+A column this module cannot prove identical (a Python type it does not know, mixed types,
+a value Arrow would refuse) returns None: the caller builds the Arrow result from the same
+rows, as before. tests/federation/test_rows_json.py compares both routes byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from connectors.types import TypeFamily
+from gateway.federation.coltypes import MAX_DECIMAL_PRECISION, fetched_decimal_shape
+from gateway.federation.driver_values import converter
+from gateway.federation.output import column_renderer
+from gateway.federation.result import RenderedResult, ResultColumn
+from schema_cache.model import Column
+
+INT64 = range(-(2**63), 2**63)
+# Python type of a computed column's values -> the family of the Arrow type inferred for it
+_INFERRED: dict[type, TypeFamily] = {
+    bool: TypeFamily.BOOLEAN,
+    int: TypeFamily.BIGINT,
+    float: TypeFamily.FLOAT,
+    str: TypeFamily.TEXT,
+    date: TypeFamily.DATE,
+    time: TypeFamily.TIME,
+    timedelta: TypeFamily.INTERVAL,  # an Arrow duration
+    bytes: TypeFamily.BINARY,
+}
+
+
+class _NotExactError(Exception):
+    """A value the Arrow route would hold differently, or refuse."""
+
+
+def render_rows(
+    row_batches: Sequence[Sequence[Sequence[Any]]],
+    columns: Sequence[Column | None],
+    names: Sequence[str],
+    cap: int,
+    trace: dict[str, Any],
+) -> RenderedResult | None:
+    """At most `cap` of the rows, rendered; None when a column needs the Arrow route.
+
+    Args:
+        columns: the catalog column behind each result column (None: computed).
+    """
+    rows = [row for batch in row_batches for row in batch]
+    described: list[ResultColumn] = []
+    rendered: list[list[Any]] = []
+    for index, (name, column) in enumerate(zip(names, columns, strict=True)):
+        values = [row[index] for row in rows]
+        try:
+            if column is None:
+                result_column, held = _inferred(name, values)
+            else:
+                result_column, held = _conformed(name, column, values)
+        except _NotExactError:
+            return None
+        described.append(result_column)
+        render = column_renderer(result_column)
+        rendered.append([render(v) for v in held[:cap]])
+    if not rendered:
+        return RenderedResult((), [], False, trace)
+    out = [list(row) for row in zip(*rendered, strict=True)]
+    return RenderedResult(tuple(described), out, len(rows) > cap, trace)
+
+
+def _conformed(name: str, column: Column, values: list[Any]) -> tuple[ResultColumn, list[Any]]:
+    """The values as `arrow_fetch.rows_to_batch` stores them in the column's Arrow type."""
+    convert = converter(column)
+    held = [None if v is None else convert(v) for v in values]
+    family = column.family
+    if family in (TypeFamily.INTEGER, TypeFamily.BIGINT):
+        _require(all(v is None or v in INT64 for v in held))
+    elif family is TypeFamily.INTERVAL:
+        _require(all(v is None or isinstance(v, tuple) for v in held))
+    elif family is TypeFamily.DECIMAL:
+        precision, scale = fetched_decimal_shape(column)
+        held = [None if v is None else _decimal(v, precision) for v in held]
+        return ResultColumn(name, family, scale), held
+    return ResultColumn(name, family), held
+
+
+def _inferred(name: str, values: list[Any]) -> tuple[ResultColumn, list[Any]]:
+    """A computed column: the values and family of the Arrow type `pa.array` infers."""
+    kinds = {type(v) for v in values if v is not None}
+    if not kinds:
+        return ResultColumn(name, TypeFamily.OTHER), values  # Arrow's null type
+    _require(len(kinds) == 1)
+    kind = kinds.pop()
+    if kind is Decimal:
+        return _inferred_decimal(name, values)
+    if kind is datetime:
+        aware = {v.tzinfo is not None for v in values if v is not None}
+        _require(len(aware) == 1)
+        family = TypeFamily.DATETIME_TZ if aware.pop() else TypeFamily.DATETIME
+        return ResultColumn(name, family), values
+    inferred = _INFERRED.get(kind)
+    if inferred is None:
+        raise _NotExactError  # uuid, dict, list, ...: Arrow's own inference decides
+    if kind is int:
+        _require(all(v is None or v in INT64 for v in values))
+    return ResultColumn(name, inferred), values
+
+
+def _inferred_decimal(name: str, values: list[Any]) -> tuple[ResultColumn, list[Any]]:
+    """Arrow infers decimal(p, s): s the largest scale of the values, p their widest integer
+    part plus s; each value is held at scale s (which rendering quantizes to, too)."""
+    scale, whole = 0, 0
+    for value in values:
+        if value is None:
+            continue
+        _require(value.is_finite())
+        _sign, digits, exponent = value.as_tuple()
+        assert isinstance(exponent, int)
+        scale = max(scale, -exponent)
+        whole = max(whole, len(digits) + exponent)
+    _require(whole + scale <= MAX_DECIMAL_PRECISION)  # wider: decimal256, left to Arrow
+    held = [None if v is None else _unsigned_zero(v) for v in values]
+    return ResultColumn(name, TypeFamily.DECIMAL, scale), held
+
+
+def _decimal(value: Decimal, precision: int) -> Decimal:
+    """A quantized value as decimal128(precision, scale) holds it (no sign on zero)."""
+    _require(value.is_finite() and len(value.as_tuple().digits) <= precision)
+    return _unsigned_zero(value)
+
+
+def _unsigned_zero(value: Decimal) -> Decimal:
+    return value.copy_abs() if value.is_zero() else value
+
+
+def _require(condition: bool) -> None:
+    if not condition:
+        raise _NotExactError
