@@ -52,8 +52,15 @@ class ScopedAccess:
         self._sets = tuple(ScopeSet(g) for g in grants)
         self._default_schema = default_schema
         self._on_denied = on_denied
-        self._memo: dict[tuple[TableUse, str | None], bool] = {}
+        # Keyed by the use's fields, not the `TableUse` (its dataclass hash and eq are Python).
+        self._memo: dict[tuple[str, str, str, str | None, str | None], bool] = {}
         self._cache_key = tuple(tuple(sorted(g)) for g in grants)
+        # Only a scope naming one table matches against the source's default schema: without
+        # one (`*:read`, `shop:*`, ...), answers do not depend on it and it is not looked up.
+        self._by_table = any(t.table is not None for s in self._sets for t in s.tables)
+        # The caller's views of the model (`gateway.auth.views`): operations -> (catalog,
+        # view of it), so the common request finds its view in one lookup on its Access.
+        self.views: dict[object, tuple[object, object]] = {}
 
     @property
     def cache_key(self) -> tuple[tuple[str, ...], ...]:
@@ -61,8 +68,8 @@ class ScopedAccess:
         return self._cache_key
 
     def may(self, use: TableUse) -> bool:
-        default = self._default_schema(use.source)
-        key = (use, default)
+        default = self._default_schema(use.source) if self._by_table else None
+        key = (use.source, use.table, use.operation, use.schema, default)
         answer = self._memo.get(key)
         if answer is None:  # the access lives as long as its cached key: remember answers
             if len(self._memo) >= MEMO_SIZE:

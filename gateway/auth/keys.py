@@ -54,10 +54,11 @@ def display_prefix(key: str) -> str:
     return key[:DISPLAY_LENGTH]
 
 
-def key_digest(key: str, pepper: str | None) -> str:
-    data = key.encode("ascii")
+def key_digest(key: str | bytes, pepper: str | None) -> str:
+    """The stored digest of a key (str, or its ASCII bytes as they came in a header)."""
+    data = key if isinstance(key, bytes) else key.encode("ascii")
     if pepper:
-        return hmac.new(pepper.encode("utf-8"), data, hashlib.sha256).hexdigest()
+        return hmac.digest(pepper.encode("utf-8"), data, "sha256").hex()  # one-shot, in C
     return hashlib.sha256(data).hexdigest()
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -20,7 +21,6 @@ import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.auth.access import Principal, ScopedAccess
-from gateway.auth.context import install_request
 from gateway.auth.errors import (
     AuthError,
     BadCredentialHeaderError,
@@ -34,8 +34,7 @@ from gateway.auth.oauth.resource import TokenAuthenticator
 from gateway.auth.oauth.tokens import looks_like_jwt
 from gateway.auth.service import AuthService
 from gateway.errors import problem_from_error
-from gateway.query.access import install_access
-from gateway.query.write_log import install_observer
+from gateway.query.access import REQUEST_STATE, RequestState
 
 OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/docs"})
 OPEN_PREFIXES = ("/docs/static/", "/graphql/static/")
@@ -49,6 +48,12 @@ QUERY_CREDENTIALS = frozenset({"access_token", "api_key", "apikey", "api-key", "
 # (ASCII-only on bytes either way), at less than half its cost on every request.
 _MAYBE_CREDENTIAL = re.compile(rb"%|fgk_|access_token|api[_-]?key")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
+# The fast path's shape (`AuthMiddleware._cached_key`), as raw header bytes.
+_BEARER_KEY = f"Bearer {PREFIX}".encode("ascii")
+_BEARER_LENGTH = len(b"Bearer ")
+_BEARER_KEY_LENGTH = _BEARER_LENGTH + KEY_LENGTH
+_OPEN_OR_PAGES = OPEN_PATHS | PAGES
+_OPEN_OR_OAUTH_PREFIXES = OPEN_PREFIXES + OAUTH_PREFIXES
 _ID_PREFIX = ""
 _ID_COUNTER = itertools.count()
 
@@ -140,32 +145,99 @@ class AuthMiddleware:
         self._on_write = service.on_write  # bound once, installed per request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] == "http":
+            raw = scope["headers"]
+            found = dict(raw)  # one C call; a repeated header (len differs) takes the full path
+            authorization = found.get(b"authorization")
+            if (
+                authorization is not None
+                and len(authorization) == _BEARER_KEY_LENGTH
+                and authorization.startswith(_BEARER_KEY)
+                and len(found) == len(raw)
+                and b"x-api-key" not in found
+            ):
+                access = self._cached_key(scope, authorization)
+                if access is not None:  # the common request, in this one coroutine
+                    given = found.get(b"x-request-id")
+                    request_id = (
+                        _request_id(given.decode("latin-1"))
+                        if given
+                        else f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
+                    )
+                    refused = self._over_limit(scope, access)
+                    if refused is not None:
+                        await self._refused(scope, receive, send, refused, request_id)
+                        return
+                    state = RequestState(access, request_id, access.principal, self._on_write)
+                    token = REQUEST_STATE.set(state)
+                    try:
+                        await self.app(scope, receive, RequestIdSend(send, request_id))
+                    finally:
+                        REQUEST_STATE.reset(token)
+                    return
+        elif scope["type"] != "websocket":
             await self.app(scope, receive, send)
             return
+        await self._checked(scope, receive, send)
+
+    def _cached_key(self, scope: Scope, authorization: bytes) -> ScopedAccess | None:
+        """The Access of `Authorization: Bearer fgk_...` (exactly that shape) when the key
+        was verified within cache_seconds and the request is for data with nothing that
+        could be a credential in its query string; None for anything else (`_checked`
+        then decides, and refuses, exactly as for any request). No I/O, no refusal."""
+        query = scope.get("query_string")
+        if query and _MAYBE_CREDENTIAL.search(query.lower()) is not None:
+            return None
+        path = scope["path"]
+        if path in _OPEN_OR_PAGES or path.startswith(_OPEN_OR_OAUTH_PREFIXES):
+            return None
+        if not authorization.isascii():
+            return None
+        return self.service.cached_access(authorization[_BEARER_LENGTH:])
+
+    def _over_limit(self, scope: Scope, access: ScopedAccess) -> AuthError | None:
+        """The 429 for a cached key: its client address throttled, or the key's rate."""
+        service = self.service
+        if not service.ip_limiter.enabled and not service.key_limiter.enabled:
+            return None
+        try:
+            self._check_ip(_client(scope))
+            self._limited(access, access.principal.key_id)
+        except AuthError as exc:
+            return exc
+        return None
+
+    async def _refused(
+        self, scope: Scope, receive: Receive, send: Send, exc: AuthError, request_id: str
+    ) -> None:
+        """`_refuse` with the request's state installed, as `_checked` refuses."""
+        token = REQUEST_STATE.set(RequestState(NOBODY, request_id))
+        try:
+            await self._refuse(scope, receive, send, exc, request_id)
+        finally:
+            REQUEST_STATE.reset(token)
+
+    async def _checked(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Every other request (websockets too): each check in order, refusals included."""
         headers = RequestHeaders(scope["headers"])
         request_id = _request_id(headers.request_id)
-        # Installed before the credential is checked: a refusal's audit entry names it too.
-        request_token = install_request(request_id, None)
+        # Installed before the credential is checked (a refusal's audit entry names the
+        # request id too) and filled in once the caller is known.
+        state = RequestState(NOBODY, request_id)
+        token = REQUEST_STATE.set(state)
         try:
             try:
                 access = await self._access(scope, headers)
             except AuthError as exc:
                 await self._refuse(scope, receive, send, exc, request_id)
                 return
-            send = _with_request_id(send, request_id)
-            principal = access.principal if access is not NOBODY else None
-            # Context variables set directly (no context managers: this runs per request).
-            install_request(request_id, principal)  # undone by resetting request_token
-            access_token = install_access(access)
-            observer_token = install_observer(self._on_write)
-            try:
-                await self.app(scope, receive, send)
-            finally:
-                observer_token.var.reset(observer_token)
-                access_token.var.reset(access_token)
+            if access is not NOBODY:
+                state.principal = access.principal
+            state.access = access
+            state.observer = self._on_write
+            await self.app(scope, receive, RequestIdSend(send, request_id))
         finally:
-            request_token.var.reset(request_token)
+            REQUEST_STATE.reset(token)
 
     async def _access(self, scope: Scope, headers: RequestHeaders) -> ScopedAccess:
         parameter = query_credential(scope.get("query_string", b""))
@@ -266,13 +338,18 @@ def _request_id(given: str | None) -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
 
 
-def _with_request_id(send: Send, request_id: str) -> Send:
-    header = (b"x-request-id", request_id.encode("latin-1"))
+class RequestIdSend:
+    """`send` that adds `X-Request-Id` to the response start: a plain callable that returns
+    the inner `send`'s awaitable, so a message costs no extra coroutine."""
 
-    async def wrapped(message: Message) -> None:
+    __slots__ = ("header", "send")
+
+    def __init__(self, send: Send, request_id: str) -> None:
+        self.send = send
+        self.header = (b"x-request-id", request_id.encode("latin-1"))
+
+    def __call__(self, message: Message) -> Awaitable[None]:
         if message["type"] == "http.response.start":
-            headers: list[Any] = [*message.get("headers", ()), header]
+            headers: list[Any] = [*message.get("headers", ()), self.header]
             message = {**message, "headers": headers}
-        await send(message)
-
-    return wrapped
+        return self.send(message)

@@ -99,7 +99,7 @@ class AuthService:
             return True, entry[1]
         return False, None
 
-    def cached_access(self, secret: str) -> ScopedAccess | None:
+    def cached_access(self, secret: str | bytes) -> ScopedAccess | None:
         """The Access of a key verified and looked up within `cache_seconds`, while nothing
         about it can have changed: one digest, one lookup, one clock read (no I/O).
 

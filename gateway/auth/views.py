@@ -52,9 +52,22 @@ def known_catalog(catalog: Catalog, access: Access | None = None) -> Catalog:
 
 def _view(catalog: Catalog, access: Access | None, operations: tuple[Operation, ...]) -> Catalog:
     access = access or current_access()
-    key = rights_key(access)
-    if key is None:
+    if access is UNRESTRICTED:
         return catalog
+    # The common request: this Access (cached with its key) saw this catalog object before.
+    own: dict[object, tuple[object, Catalog]] | None = getattr(access, "views", None)
+    if own is not None:
+        mine = own.get(operations)
+        if mine is not None and mine[0] is catalog:
+            return mine[1]
+    view = _shared_view(catalog, access, operations)
+    if own is not None:
+        own[operations] = (catalog, view)
+    return view
+
+
+def _shared_view(catalog: Catalog, access: Access, operations: tuple[Operation, ...]) -> Catalog:
+    key = rights_key(access)
     recent = _recent.get((key, operations))
     if recent is not None and recent[0] is catalog:
         return recent[1]

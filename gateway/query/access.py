@@ -19,7 +19,11 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
+
+if TYPE_CHECKING:
+    from gateway.auth.access import Principal
+    from gateway.query.write_log import WriteObserver
 
 Operation = Literal["read", "insert", "update", "delete"]
 
@@ -67,25 +71,72 @@ class Unrestricted:
 
 
 UNRESTRICTED = Unrestricted()
-_current: ContextVar[Access] = ContextVar("fedgate_access", default=UNRESTRICTED)
+
+
+class RequestState:
+    """What one request carries below the HTTP layer, in one context variable: its Access,
+    the audit log's facts (request id, principal) and the write observer.
+
+    The auth middleware makes one per request, installs it once and fills it in once the
+    caller is known (one `ContextVar.set` and one reset per request instead of three of
+    each); everything else installs a changed copy (`access_scope`, `request_context`,
+    `write_observer`), so a state already seen by other code never changes under it.
+    """
+
+    __slots__ = ("access", "observer", "principal", "request_id")
+
+    def __init__(
+        self,
+        access: Access = UNRESTRICTED,
+        request_id: str | None = None,
+        principal: Principal | None = None,
+        observer: WriteObserver | None = None,
+    ) -> None:
+        self.access = access
+        self.request_id = request_id
+        self.principal = principal
+        self.observer = observer
+
+    def replace(self, **changes: object) -> RequestState:
+        """A copy with `changes` (attribute names as keywords)."""
+        copy = RequestState(self.access, self.request_id, self.principal, self.observer)
+        for name, value in changes.items():
+            setattr(copy, name, value)
+        return copy
+
+
+_NOTHING = RequestState()  # outside a request: unrestricted, no ids, no observer
+_state: ContextVar[RequestState] = ContextVar("fedgate_request_state", default=_NOTHING)
+REQUEST_STATE = _state  # for the auth middleware's per-request set and reset (no call)
+
+
+def current_state() -> RequestState:
+    """The running request's state (contextvars follow `anyio.to_thread`)."""
+    return _state.get()
+
+
+def install_state(state: RequestState) -> Token[RequestState]:
+    """Install a request's state without a with-block (the auth middleware, once per
+    request); the caller resets it with `token.var.reset(token)`."""
+    return _state.set(state)
 
 
 def current_access() -> Access:
     """The Access of the running request (contextvars follow `anyio.to_thread`)."""
-    return _current.get()
+    return _state.get().access
 
 
-def install_access(access: Access) -> Token[Access]:
-    """Install `access` without a with-block (the auth middleware, once per request);
-    the caller resets it with `token.var.reset(token)`."""
-    return _current.set(access)
+def install_access(access: Access) -> Token[RequestState]:
+    """Install `access` without a with-block; the caller resets it with
+    `token.var.reset(token)`."""
+    return _state.set(_state.get().replace(access=access))
 
 
 @contextmanager
 def access_scope(access: Access) -> Iterator[Access]:
     """Install `access` for the code run inside (a request, a test)."""
-    token = _current.set(access)
+    token = install_access(access)
     try:
         yield access
     finally:
-        _current.reset(token)
+        _state.reset(token)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar, Token
+from contextvars import Token
 from typing import Protocol
 
+from gateway.query.access import RequestState, current_state, install_state
 from gateway.query.ir import Delete, Insert, Result, Update
 from schema_cache.model import Table
 
@@ -28,29 +29,26 @@ class WriteObserver(Protocol):
         """Record one write: committed (`result`), or rolled back with the error's code."""
 
 
-_observer: ContextVar[WriteObserver | None] = ContextVar("fedgate_write_observer", default=None)
-
-
 def observe_write(
     statement: Insert | Update | Delete,
     table: Table,
     result: Result | None,
     error: str | None = None,
 ) -> None:
-    observer = _observer.get()
+    observer = current_state().observer
     if observer is not None:
         observer(statement, table, result, error)
 
 
-def install_observer(observer: WriteObserver) -> Token[WriteObserver | None]:
+def install_observer(observer: WriteObserver) -> Token[RequestState]:
     """Install `observer` without a with-block (reset with `token.var.reset(token)`)."""
-    return _observer.set(observer)
+    return install_state(current_state().replace(observer=observer))
 
 
 @contextmanager
 def write_observer(observer: WriteObserver) -> Iterator[None]:
-    token = _observer.set(observer)
+    token = install_observer(observer)
     try:
         yield
     finally:
-        _observer.reset(token)
+        token.var.reset(token)

@@ -69,6 +69,11 @@ def _bind(request: Request, catalog: Catalog) -> Bound:
     """The table of the path, named against the caller's view of the model (`known_catalog`):
     a table it may not use is a 404 as an unknown one, and every later name check (columns,
     embeds, relationships) sees only what it may use. Statements still run on `catalog`."""
+    return _bind_known(request, catalog)[0]
+
+
+def _bind_known(request: Request, catalog: Catalog) -> tuple[Bound, Catalog]:
+    """`_bind`, and the caller's view it resolved against (looked up once per request)."""
     if not catalog.is_ready:
         raise NotReadyError("No schema snapshot yet: introspection is running.")
     header = profile_header(request.method)
@@ -85,7 +90,7 @@ def _bind(request: Request, catalog: Catalog) -> Bound:
         operation = _OPERATIONS.get(request.method, "read")
         audit_hidden([hidden_use(hidden.source, hidden.table, operation)])
         raise
-    return replace(context.bind(ref, catalog=catalog), source=source, table=table)
+    return replace(context.bind(ref, catalog=catalog), source=source, table=table), known
 
 
 _OPERATIONS: dict[str, Operation] = {
@@ -140,7 +145,7 @@ def _columns(select: Select, bound: Bound) -> list[str]:
 
 async def list_rows(request: Request) -> Response:
     catalog = _runtime(request).cache.catalog
-    bound = _bind(request, catalog)
+    bound, known = _bind_known(request, catalog)
     media = formats.negotiate(request.headers.get("accept"))
     prefer = parse_prefer(request.headers.getlist("prefer"))
     parsed = parse_query(_params(request))
@@ -151,7 +156,7 @@ async def list_rows(request: Request) -> Response:
         parsed,
         default_limit=None,
         max_limit=_max_page(request, bound),
-        catalog=known_catalog(catalog),
+        catalog=known,
         range_=parse_range_header(range_header) if range_header else None,
     )
     if prefer.count:
@@ -302,7 +307,7 @@ async def delete_rows(request: Request) -> Response:
 async def one_row(request: Request) -> Response:
     """GET, PATCH, PUT or DELETE one row by primary key."""
     catalog = _runtime(request).cache.catalog
-    bound = _bind(request, catalog)
+    bound, known = _bind_known(request, catalog)
     key = pk_filter(bound.table, request.path_params["pk"])
     parsed = parse_query(_params(request))
     prefer = parse_prefer(request.headers.getlist("prefer"))
@@ -314,7 +319,7 @@ async def one_row(request: Request) -> Response:
             parsed,
             default_limit=None,
             max_limit=_max_page(request, bound),
-            catalog=known_catalog(catalog),
+            catalog=known,
         )
         select = Select(
             select.target, select.fields, select.embeds, _and(select.filter, key), limit=1
