@@ -100,7 +100,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"{run.systems.POOL_SIZE}, auth: {_auth('fedgate')}; PostGraphile: Amber preset, "
             f"auth: {_auth('postgraphile')}, pool {run.systems.POOL_SIZE}; Directus: auth: {_auth('directus')}, "
             f"cache and rate/pressure limiters off, pool {run.systems.POOL_SIZE}. CPU is the "
-            "server process's CPU time over the measurement (100% = one core); RSS is the peak sampled during "
+            "server process's CPU time over the measurement (100% = one core); database CPU is the CPU time of "
+            "every PostgreSQL and MariaDB server process over the same measurement, per request (the work a "
+            "system leaves to the database on the shared cores); RSS is the peak sampled during "
             "the cell (max over rounds). After every measurement the harness waits until the server's CPU is idle, "
             "so a backlog left by wrk never slows the next system. The 2-core machine is shared, so only ratios from one run mean much."
         ),

@@ -42,15 +42,16 @@ def write_json(path: Path, meta: dict[str, Any], result: dict[str, Any]) -> None
 
 def _fmt_cell(cell: dict[str, Any] | None) -> list[str]:
     if cell is None:
-        return ["—"] * 5
+        return ["—"] * 6
     if "status" in cell:
-        return [cell["status"], "", "", "", ""]
+        return [cell["status"], "", "", "", "", ""]
     flag = " ⚠" if cell.get("non2xx") or cell.get("errors") else ""
     return [
         f"{cell['rps']:.0f}{flag}",
         f"{cell['p50_ms']:.1f}",
         f"{cell['p99_ms']:.1f}",
         f"{cell['cpu_pct']:.0f}% ({cell['cpu_ms_per_req']:.2f} ms/req)",
+        f"{cell['db_ms_per_req']:.2f}" if "db_ms_per_req" in cell else "",
         f"{cell['rss_mb']:.0f}",
     ]
 
@@ -71,8 +72,11 @@ def markdown(meta: dict[str, Any], result: dict[str, Any]) -> str:
         out.append("")
     out.append("### Throughput and latency (medians over rounds)")
     out.append("")
-    out.append("| workload | system | req/s | p50 ms | p99 ms | CPU (of one core) | peak RSS MB |")
-    out.append("|---|---|---:|---:|---:|---:|---:|")
+    out.append(
+        "| workload | system | req/s | p50 ms | p99 ms | CPU (of one core) "
+        "| database CPU ms/req | peak RSS MB |"
+    )
+    out.append("|---|---|---:|---:|---:|---:|---:|---:|")
     for workload, title in WORKLOADS.items():
         for system in SYSTEMS:
             cell = cells.get(f"{workload}|{system}")

@@ -20,7 +20,7 @@ import psycopg
 import pymysql
 
 from benchmarks.peers import dataset, install, systems, wrk
-from benchmarks.peers.servers import RssSampler, Server
+from benchmarks.peers.servers import RssSampler, Server, database_cpu_seconds
 from benchmarks.peers.workloads import (
     FLOOR_SQL,
     SYSTEMS,
@@ -156,7 +156,9 @@ def _surface_missing(server: Server, cell: Cell) -> str | None:
     if server.name != "fedgate" or cell.system == "fedgate REST":
         return None
     path = "/graphql" if cell.system == "fedgate GraphQL" else "/sql"
-    body = {"query": "{__typename}"} if path == "/graphql" else {"sql": "SELECT 1 AS one"}
+    # /sql gets an empty body (400, no SQL run): a probe query without tables would run in
+    # DuckDB and load it into the process, which the measured single-source (f) never does.
+    body = {"query": "{__typename}"} if path == "/graphql" else {}
     response = httpx.post(server.base_url + path, json=body, headers=server.headers, timeout=30)
     return "n/a (surface not present)" if response.status_code in (404, 405) else None
 
@@ -244,6 +246,7 @@ def _measure_cell(
         cell.body,
     )
     cpu_before = server.cpu_seconds()
+    db_before = database_cpu_seconds()
     with RssSampler(server) as rss:
         result = wrk.run(
             server.base_url + encode_path(cell.path),
@@ -253,6 +256,7 @@ def _measure_cell(
             threads=threads,
         )
     cpu = server.cpu_seconds() - cpu_before
+    db_cpu = database_cpu_seconds() - db_before
     seconds = result.duration_us / 1e6
     server.settle()  # let a backlog of requests wrk left behind drain before anything else runs
     if cell.workload == "g":
@@ -263,6 +267,7 @@ def _measure_cell(
         "p99_ms": result.p99_us / 1000,
         "cpu_pct": 100 * cpu / seconds if seconds else 0.0,
         "cpu_ms_per_req": 1000 * cpu / result.requests if result.requests else 0.0,
+        "db_ms_per_req": 1000 * db_cpu / result.requests if result.requests else 0.0,
         "rss_mb": rss.peak / 2**20,
         "requests": result.requests,
         "non2xx": result.non2xx,
@@ -320,6 +325,7 @@ def _measure(run: Run) -> None:
                 log(
                     f"  ({cell.workload}) {cell.system:17} {sample['rps']:8.1f} req/s  p50 {sample['p50_ms']:7.2f} ms"
                     f"  p99 {sample['p99_ms']:7.2f} ms  cpu {sample['cpu_pct']:5.1f}%"
+                    f"  db {sample['db_ms_per_req']:.2f} ms/req"
                     + (f"  non2xx {sample['non2xx']:.0f}" if sample["non2xx"] else "")
                 )
         _floor_round(run, max(2.0, options.duration / 2))
@@ -335,7 +341,15 @@ def summary(run: Run) -> dict[str, Any]:
                 series = run.samples[key]
                 med = {
                     m: statistics.median(s[m] for s in series)
-                    for m in ("rps", "p50_ms", "p99_ms", "cpu_pct", "cpu_ms_per_req")
+                    for m in (
+                        "rps",
+                        "p50_ms",
+                        "p99_ms",
+                        "cpu_pct",
+                        "cpu_ms_per_req",
+                        "db_ms_per_req",
+                    )
+                    if all(m in s for s in series)
                 }
                 med["rss_mb"] = max(s["rss_mb"] for s in series)
                 med["non2xx"] = sum(s["non2xx"] for s in series)

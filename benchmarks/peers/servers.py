@@ -28,6 +28,33 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+DATABASE_PROCESSES = frozenset({"postgres", "mariadbd", "mysqld"})
+
+
+def database_cpu_seconds() -> float:
+    """CPU time of the database servers on the machine: every PostgreSQL and MariaDB process,
+    plus what the PostgreSQL postmaster has reaped from backends that already exited (a
+    backend's time leaves with it when its connection closes)."""
+    total = 0.0
+    for proc in psutil.process_iter(["name", "ppid"]):
+        if proc.info["name"] not in DATABASE_PROCESSES:
+            continue
+        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+            times = proc.cpu_times()
+            total += times.user + times.system
+            if proc.info["name"] == "postgres" and _is_postmaster(proc.info["ppid"]):
+                total += times.children_user + times.children_system
+    return total
+
+
+def _is_postmaster(ppid: int) -> bool:
+    """A postgres process whose parent is not postgres (backends' parent is the postmaster)."""
+    try:
+        return psutil.Process(ppid).name() != "postgres"
+    except psutil.NoSuchProcess:
+        return True
+
+
 @dataclass
 class Server:
     """One started process and where it listens."""
