@@ -18,14 +18,21 @@ wrk mode also reports requests per CPU-second of each server process in the same
 rounds (from /proc): the server's cost per request, less sensitive than requests/s
 to other processes taking the CPU on a shared machine.
 
+`--pairs N` starts N auth-on and N auth-off processes and cycles the rounds through
+them (round r uses pair r mod N): two processes of identical code differed by up to
+~3 % in requests/s and CPU per request in one session (hash seed, memory layout), as
+much as the difference measured, so one pair's ratio carries that luck.
+
     .venv/bin/python -m benchmarks.auth_overhead [--rounds 60] [--requests 100]
     .venv/bin/python -m benchmarks.auth_overhead --client wrk [--rounds 20] [--connections 1,4]
+        [--pairs 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import platform
 import re
@@ -127,6 +134,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=100, help="httpx: requests per round")
     parser.add_argument("--seconds", type=int, default=1, help="wrk: seconds per round")
     parser.add_argument("--connections", default="1,4", help="wrk: connection counts")
+    parser.add_argument("--pairs", type=int, default=1, help="server processes per setting")
     parser.add_argument("--verbose", action="store_true", help="print every round")
     parser.add_argument("--in-process", action="store_true", help="call the middleware directly")
     args = parser.parse_args()
@@ -145,13 +153,18 @@ def main() -> None:
             raise SystemExit("wrk is not installed")
         started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         load_before = load_average()
-        ports = {ON: free_port(), OFF: free_port()}
-        processes = [start_fedgate(on, ports[ON]), start_fedgate(off, ports[OFF])]
+        ports: dict[str, list[int]] = {ON: [], OFF: []}
+        pids: dict[str, list[int]] = {ON: [], OFF: []}
+        processes = []
         try:
+            for _ in range(args.pairs):
+                for name, config in ((ON, on), (OFF, off)):
+                    ports[name].append(free_port())
+                    processes.append(start_fedgate(config, ports[name][-1]))
+                    pids[name].append(processes[-1].pid)
             if args.client == "wrk":
                 script = wrk_script(folder, created.key)
                 counts = [int(c) for c in args.connections.split(",")]
-                pids = {ON: processes[0].pid, OFF: processes[1].pid}
                 results = measure_wrk(ports, pids, script, counts, args)
             else:
                 results = measure_httpx(ports, created.key, args)
@@ -162,7 +175,8 @@ def main() -> None:
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
                     process.kill()
-    print(f"\n{platform.python_version()}, {os.cpu_count()} CPUs, GET {PATH}")
+    pairs = f"; {args.pairs} server pairs" if args.pairs > 1 else ""
+    print(f"\n{platform.python_version()}, {os.cpu_count()} CPUs, GET {PATH}{pairs}")
     print(f"started {started}; load average {load_before} before, {load_average()} after")
     for setting, values in results.items():
         report(setting, values)
@@ -172,23 +186,25 @@ ON, OFF = "auth on (API key)", "auth off"
 Results = dict[str, dict[str, list[float]]]  # setting -> gateway -> req/s per round
 
 
-def measure_httpx(ports: dict[str, int], key: str, args: argparse.Namespace) -> Results:
+def measure_httpx(ports: dict[str, list[int]], key: str, args: argparse.Namespace) -> Results:
     headers = {ON: {"Authorization": f"Bearer {key}"}, OFF: {}}
     setting = f"httpx: {args.rounds} rounds x {args.requests} sequential keep-alive requests"
     with httpx.Client(timeout=10) as client:
-        for name, port in ports.items():  # warm up both
-            throughput(client, f"http://127.0.0.1:{port}{PATH}", headers[name], 200)
+        for name, each in ports.items():  # warm up every server
+            for port in each:
+                throughput(client, f"http://127.0.0.1:{port}{PATH}", headers[name], 200)
+        turn = {name: itertools.cycle(each) for name, each in ports.items()}
 
         def one(name: str) -> float:
-            url = f"http://127.0.0.1:{ports[name]}{PATH}"
+            url = f"http://127.0.0.1:{next(turn[name])}{PATH}"
             return throughput(client, url, headers[name], args.requests)
 
         return {setting: interleaved(one, args)}
 
 
 def measure_wrk(
-    ports: dict[str, int],
-    pids: dict[str, int],
+    ports: dict[str, list[int]],
+    pids: dict[str, list[int]],
     script: Path,
     counts: list[int],
     args: argparse.Namespace,
@@ -196,8 +212,9 @@ def measure_wrk(
     """Per connection count: wrk's requests/s, and (less sensitive to other processes
     taking the CPU) requests per CPU-second of the server process in the same rounds."""
     scripts = {ON: script, OFF: None}
-    for name, port in ports.items():  # warm up both
-        wrk_throughput(f"http://127.0.0.1:{port}{PATH}", scripts[name], 2, max(counts))
+    for name, each in ports.items():  # warm up every server
+        for port in each:
+            wrk_throughput(f"http://127.0.0.1:{port}{PATH}", scripts[name], 2, max(counts))
     results: Results = {}
     for connections in counts:
         per_cpu: dict[str, list[float]] = {ON: [], OFF: []}
@@ -205,10 +222,12 @@ def measure_wrk(
         def one(
             name: str, connections: int = connections, per_cpu: dict[str, list[float]] = per_cpu
         ) -> float:
-            url = f"http://127.0.0.1:{ports[name]}{PATH}"
-            before = cpu_seconds(pids[name])
+            pair = len(per_cpu[name]) % len(ports[name])  # round r: pair r mod N
+            url = f"http://127.0.0.1:{ports[name][pair]}{PATH}"
+            before = cpu_seconds(pids[name][pair])
             rate, requests = wrk_run(url, scripts[name], args.seconds, connections)
-            per_cpu[name].append(requests / max(cpu_seconds(pids[name]) - before, 1e-9))
+            used = cpu_seconds(pids[name][pair]) - before
+            per_cpu[name].append(requests / max(used, 1e-9))
             return rate
 
         setting = f"wrk -t1 -c{connections}: {args.rounds} rounds x {args.seconds} s"
