@@ -6,15 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from contextlib import closing
+from datetime import timedelta
 from typing import Any
 
 import pyarrow as pa
 
 from connectors.base import Connector
+from connectors.types import TypeFamily
 from gateway.federation.cancel import CancelToken
-from gateway.federation.coltypes import arrow_type
+from gateway.federation.coltypes import MAX_DECIMAL_PRECISION, arrow_type
 from gateway.federation.driver_fetch import iter_row_batches
-from gateway.federation.driver_values import converter
+from gateway.federation.driver_values import computed_json, converter, holds_json
 from schema_cache.model import Column
 
 
@@ -46,7 +48,22 @@ def fetch_arrow(
         stream_results=stream_results,
     )
     with closing(reader):
-        return arrow_table(reader, columns, names)
+        return _for_duckdb(arrow_table(reader, columns, names))
+
+
+def _for_duckdb(table: pa.Table) -> pa.Table:
+    """A fragment DuckDB reads: a decimal256 (a decimal wider than 38 digits) rounded to
+    `coltypes.fragment_arrow_type`'s DECIMAL(38, 0), which DuckDB reads."""
+    import pyarrow.compute as pc
+
+    for index, field in enumerate(table.schema):
+        if pa.types.is_decimal256(field.type):
+            whole = pc.round(table.column(index), 0, round_mode="half_to_even")
+            narrow = whole.cast(pa.decimal256(MAX_DECIMAL_PRECISION, 0))
+            table = table.set_column(
+                index, field.name, narrow.cast(pa.decimal128(MAX_DECIMAL_PRECISION, 0))
+            )
+    return table
 
 
 def arrow_table(
@@ -69,12 +86,28 @@ def rows_to_batch(
     for index, column in enumerate(columns):
         values = [row[index] for row in rows]
         if column is None:
-            arrays.append(pa.array(values, from_pandas=False))
+            arrays.append(_inferred(values))
             continue
         convert = converter(column)
         converted = [None if v is None else convert(v) for v in values]
-        arrays.append(pa.array(converted, arrow_type(column)))
+        type_ = arrow_type(column)
+        if column.family is TypeFamily.TIME and any(isinstance(v, timedelta) for v in converted):
+            type_ = pa.duration("us")  # MySQL's TIME: an interval, -838:59:59 to 838:59:59
+        arrays.append(pa.array(converted, type_))
     return pa.RecordBatch.from_arrays(arrays, names=list(names))
+
+
+def _inferred(values: list[Any]) -> pa.Array:
+    """A computed column in the type Arrow infers; JSON objects, or a mix Arrow cannot type
+    (objects and arrays: a computed jsonb), as JSON text (`arrow.json`): a struct would give
+    every object the keys of all the others."""
+    if not holds_json(values):
+        try:
+            return pa.array(values, from_pandas=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            if not any(isinstance(v, list) for v in values):
+                raise
+    return pa.array(computed_json(values), pa.json_())
 
 
 def _empty_type(column: Column | None) -> pa.DataType:
@@ -87,5 +120,23 @@ def _unify(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
     schemas = {b.schema for b in batches}
     if len(schemas) == 1:
         return batches
+    batches = [_typed_nulls(b, batches) for b in batches]
+    schemas = {b.schema for b in batches}
     schema = pa.unify_schemas(list(schemas), promote_options="permissive")
     return [b.cast(schema) for b in batches]
+
+
+def _typed_nulls(batch: pa.RecordBatch, batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    """An all-null column typed as another batch's non-null one (a catalog TIME column's
+    nulls beside MySQL's durations: no common type to promote to)."""
+    arrays = list(batch.columns)
+    for index, array in enumerate(arrays):
+        if array.null_count < len(array) or len(array) == 0:
+            continue
+        typed = (b.column(index).type for b in batches if b.column(index).null_count < len(b))
+        type_ = next(typed, array.type)
+        arrays[index] = pa.nulls(len(array), type_)
+    return pa.RecordBatch.from_arrays(
+        arrays,
+        schema=pa.schema([f.with_type(a.type) for f, a in zip(batch.schema, arrays, strict=True)]),
+    )

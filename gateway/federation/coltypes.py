@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 MAX_DECIMAL_PRECISION = 38
+MAX_WIDE_DECIMAL_PRECISION = 76
+"""Arrow's decimal256: a pushdown's answer holds MySQL's decimal(65, s) exactly; DuckDB,
+which reads no decimal256, gets a fragment's such column as DECIMAL(38, 0) (`arrow_fetch`)."""
 UNCONSTRAINED_DECIMAL = (38, 10)
 """What a NUMERIC without precision becomes (DuckDB and Arrow need one)."""
 
@@ -90,6 +93,9 @@ def duckdb_type(column: Column) -> str:
 
 def fetched_decimal_shape(column: Column) -> tuple[int, int]:
     """(precision, scale) a decimal column fetched through a driver is conformed to."""
+    precision = column.precision or 0
+    if MAX_DECIMAL_PRECISION < precision <= MAX_WIDE_DECIMAL_PRECISION:
+        return precision, max(0, column.scale or 0)
     return decimal_shape(column) or (MAX_DECIMAL_PRECISION, 0)
 
 
@@ -98,8 +104,20 @@ def arrow_type(column: Column) -> pa.DataType:
     import pyarrow as pa
 
     if column.family is TypeFamily.DECIMAL:
-        return pa.decimal128(*fetched_decimal_shape(column))
+        precision, scale = fetched_decimal_shape(column)
+        if precision > MAX_DECIMAL_PRECISION:
+            return pa.decimal256(precision, scale)
+        return pa.decimal128(precision, scale)
     return _arrow_by_family().get(column.family, pa.string())
+
+
+def fragment_arrow_type(column: Column) -> pa.DataType:
+    """`arrow_type` for a fragment DuckDB reads: no decimal256 there (DECIMAL(38, 0), the
+    type the planner gives such a column: `duckdb_type`)."""
+    import pyarrow as pa
+
+    type_ = arrow_type(column)
+    return pa.decimal128(MAX_DECIMAL_PRECISION, 0) if pa.types.is_decimal256(type_) else type_
 
 
 def family_of_duckdb(type_name: str) -> TypeFamily:
@@ -163,6 +181,8 @@ def family_of_arrow(type_: pa.DataType) -> TypeFamily:
         (pa.types.is_interval, TypeFamily.INTERVAL),
         (pa.types.is_duration, TypeFamily.INTERVAL),
     )
+    if isinstance(type_, pa.JsonType):  # a computed JSON column (`arrow_fetch`)
+        return TypeFamily.JSON
     if pa.types.is_timestamp(type_):
         return TypeFamily.DATETIME_TZ if type_.tz else TypeFamily.DATETIME
     return next((family for check, family in checks if check(type_)), TypeFamily.OTHER)

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from connectors.base import Connector
 from connectors.errors import SourceUnavailableError, classify_reason
 from gateway.federation.cancel import CancelToken
-from gateway.federation.coltypes import arrow_type
+from gateway.federation.coltypes import fragment_arrow_type
 from schema_cache.model import Column
 
 if TYPE_CHECKING:  # imported when a fragment is fetched (the planner only needs the dialects)
@@ -61,7 +61,7 @@ def conform(table: pa.Table, columns: Sequence[Column]) -> pa.Table:
 
     arrays = []
     for array, column in zip(table.columns, columns, strict=True):
-        target = arrow_type(column)
+        target = fragment_arrow_type(column)
         if array.type == target:
             arrays.append(array)
             continue

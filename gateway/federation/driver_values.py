@@ -4,7 +4,7 @@ those a pushdown answered without Arrow renders (`rows_json`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,6 +13,7 @@ import orjson
 
 from connectors.types import TypeFamily
 from gateway.federation.coltypes import fetched_decimal_shape
+from gateway.query.render import EXACT, renderer_for
 from schema_cache.model import Column
 
 Convert = Callable[[Any], Any]
@@ -22,7 +23,9 @@ def converter(column: Column) -> Convert:
     """How a driver value (never None) becomes the Python value of the column's Arrow type."""
     if column.family is TypeFamily.DECIMAL:
         quantum = Decimal(1).scaleb(-fetched_decimal_shape(column)[1])
-        return lambda v: _decimal(v).quantize(quantum)
+        return lambda v: _decimal(v).quantize(quantum, context=EXACT)
+    if column.family is TypeFamily.ARRAY:
+        return _array_converter(column)
     return _CONVERTERS.get(column.family, lambda v: v if isinstance(v, str) else str(v))
 
 
@@ -52,10 +55,12 @@ def _datetime_tz(value: Any) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-def _time(value: Any) -> time:
-    if isinstance(value, timedelta):  # MySQL TIME
-        return (datetime.min + value).time()
-    return value if isinstance(value, time) else time.fromisoformat(str(value))
+def _time(value: Any) -> time | timedelta:
+    """A time of day; MySQL's TIME (a timedelta, -838:59:59 to 838:59:59) stays a timedelta
+    (an Arrow duration, `arrow_fetch`)."""
+    if isinstance(value, (time, timedelta)):
+        return value
+    return time.fromisoformat(str(value))
 
 
 def _interval(value: Any) -> Any:
@@ -64,6 +69,24 @@ def _interval(value: Any) -> Any:
         nanos = (value.seconds * 1_000_000 + value.microseconds) * 1000
         return (0, value.days, nanos)
     return value
+
+
+def _array_converter(column: Column) -> Convert:
+    """An array as JSON text (what the Arrow route holds for JSON columns too), each item
+    rendered as the REST surface renders it: decimals as exact strings, ISO dates, base64."""
+    render = renderer_for(column)
+    return lambda v: orjson.dumps(render(v)).decode()
+
+
+def holds_json(values: Sequence[Any]) -> bool:
+    """Whether a computed column's values include a JSON object (a jsonb, as psycopg reads it)."""
+    return any(isinstance(v, dict) for v in values)
+
+
+def computed_json(values: Sequence[Any]) -> list[str | None]:
+    """A computed JSON column's values as JSON text (None stays SQL NULL; a decimal inside
+    a list, as its text)."""
+    return [None if v is None else orjson.dumps(v, default=str).decode() for v in values]
 
 
 def _json(value: Any) -> str:

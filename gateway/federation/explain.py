@@ -6,7 +6,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from gateway.federation.coltypes import arrow_type
+from gateway.federation.coltypes import fragment_arrow_type
 from gateway.federation.execute import inline_fragments, share_duplicates
 from gateway.federation.plan import ATTACHED_ROUTES, FETCH_ROUTES, SCANNER_ROUTES, Plan
 from gateway.federation.service import SqlService
@@ -68,7 +68,7 @@ def explain_with_duckdb_plan(service: SqlService, plan: Plan) -> dict[str, Any]:
     with service.engine.session(attached) as session:
         for fragment in plan.fragments:
             if fragment.route in FETCH_ROUTES:
-                schema = pa.schema([(c.name, arrow_type(c)) for c in fragment.columns])
+                schema = pa.schema([(c.name, fragment_arrow_type(c)) for c in fragment.columns])
                 session.cursor.register(fragment.key, schema.empty_table())
         values = plan.values()
         shared = share_duplicates(fragments, set(), values)

@@ -44,8 +44,19 @@ def column_renderer(column: ResultColumn) -> Renderer:
     render in JSON, CSV and NDJSON."""
     if column.family is TypeFamily.INTERVAL:
         return _interval
+    if column.family is TypeFamily.ARRAY:
+        return _array
     model = Column(column.name, column.family, "", True, scale=column.scale)
     return renderer_for(model)
+
+
+_LIST = renderer_for(Column("", TypeFamily.ARRAY, "", True))
+
+
+def _array(value: Any) -> Any:
+    """A catalog array column's JSON text (its items rendered already: `driver_values`), or
+    a list (an Arrow list: a computed array, DuckDB's LIST)."""
+    return orjson.loads(value) if isinstance(value, str) else _LIST(value)
 
 
 def _interval(value: Any) -> Any:

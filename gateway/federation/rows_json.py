@@ -16,7 +16,7 @@ from typing import Any
 
 from connectors.types import TypeFamily
 from gateway.federation.coltypes import MAX_DECIMAL_PRECISION, fetched_decimal_shape
-from gateway.federation.driver_values import converter
+from gateway.federation.driver_values import computed_json, converter, holds_json
 from gateway.federation.output import column_renderer
 from gateway.federation.result import RenderedResult, ResultColumn
 from schema_cache.model import Column
@@ -93,6 +93,8 @@ def _inferred(name: str, values: list[Any]) -> tuple[ResultColumn, list[Any]]:
     kinds = {type(v) for v in values if v is not None}
     if not kinds:
         return ResultColumn(name, TypeFamily.OTHER), values  # Arrow's null type
+    if holds_json(values):  # JSON text, as `arrow_fetch` holds it
+        return ResultColumn(name, TypeFamily.JSON), computed_json(values)
     _require(len(kinds) == 1)
     kind = kinds.pop()
     if kind is Decimal:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from typing import Any
 
 import orjson
@@ -20,6 +20,8 @@ from connectors.types import TypeFamily
 from schema_cache.model import Column
 
 Renderer = Callable[[Any], Any]
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+"""For quantizing: the default context (28 digits) fails on a wider value, decimal(65, 30)."""
 
 
 def renderer_for(column: Column) -> Renderer:
@@ -27,8 +29,7 @@ def renderer_for(column: Column) -> Renderer:
     if column.family is TypeFamily.DECIMAL:
         return _decimal_renderer(column.scale)
     if column.family is TypeFamily.ARRAY:
-        item = _RENDERERS.get(column.item_family or TypeFamily.OTHER, _other)
-        return lambda v: None if v is None else [None if i is None else item(i) for i in _list(v)]
+        return _array_renderer(column.item_family)
     render = _RENDERERS.get(column.family, _other)
     return lambda v: None if v is None else render(v)
 
@@ -41,9 +42,26 @@ def _decimal_renderer(scale: int | None) -> Renderer:
             return None
         number = value if isinstance(value, Decimal) else Decimal(repr(value))
         if quantum is not None:
-            number = number.quantize(quantum)
-        text = format(number, "f")
-        return text
+            number = number.quantize(quantum, context=EXACT)
+        return format(number, "f")
+
+    return render
+
+
+def _array_renderer(item_family: TypeFamily | None) -> Renderer:
+    """Items rendered as their family renders; a multidimensional array as nested lists."""
+    if item_family is TypeFamily.DECIMAL:
+        item = _decimal_renderer(None)
+    else:
+        item = _RENDERERS.get(item_family or TypeFamily.OTHER, _other)
+
+    def render(value: Any) -> Any:
+        if value is None:
+            return None
+        return [
+            None if i is None else render(i) if isinstance(i, (list, tuple)) else item(i)
+            for i in _list(value)
+        ]
 
     return render
 
@@ -75,12 +93,13 @@ def _date(value: Any) -> str:
 def _time(value: Any) -> str:
     if isinstance(value, time):
         return value.replace(tzinfo=None).isoformat()
-    if isinstance(value, timedelta):  # MySQL TIME
-        seconds = value.total_seconds()
-        hours, rest = divmod(int(seconds), 3600)
+    if isinstance(value, timedelta):  # MySQL TIME: -838:59:59 to 838:59:59, as MySQL spells it
+        sign, span = ("-", -value) if value < timedelta(0) else ("", value)
+        hours, rest = divmod(span.days * 86400 + span.seconds, 3600)
         minutes, secs = divmod(rest, 60)
-        micros = value.microseconds
-        return f"{hours:02d}:{minutes:02d}:{secs:02d}" + (f".{micros:06d}" if micros else "")
+        micros = span.microseconds
+        clock = f"{hours:02d}:{minutes:02d}:{secs:02d}" + (f".{micros:06d}" if micros else "")
+        return sign + clock
     return str(value)
 
 

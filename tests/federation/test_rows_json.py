@@ -37,22 +37,23 @@ CREATE TABLE kinds (
     id integer PRIMARY KEY, small smallint, big bigint, price numeric(12, 2), ratio numeric,
     wide numeric(50, 5), real_v real, dbl double precision, flag boolean, name text,
     code varchar(10), ch char(3), day date, at timestamp, at_tz timestamptz, t time,
-    ttz timetz, span interval, doc jsonb, uid uuid, raw bytea, tags text[]
+    ttz timetz, span interval, doc jsonb, uid uuid, raw bytea, tags text[],
+    grid numeric(4, 1)[][]
 )"""
 PG_ROWS = """
 INSERT INTO kinds VALUES
 (1, -3, 9007199254740993, 12.50, 1.123456789012345678, 123456789.12345, 1.5, 0.1, true,
  'Ada', 'x', 'ab', '2024-02-29', '2024-02-29 13:45:06.123456', '2024-02-29 13:45:06+02',
  '01:02:03.5', '01:02:03+05', '1 year 2 mons 3 days 04:05:06.789', '{"a": [1, 2.5, null]}',
- 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '\\x00ff10', '{a,b}'),
+ 'A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11', '\\x00ff10', '{a,"b, c",NULL}', '{{1,2.5},{3,NULL}}'),
 (2, 0, -1, -0.01, -7, 0, -2.25, -1.5e30, false, 'Émile "quoted", comma', '', '  z',
  '0001-01-01', '1999-12-31 23:59:59', '1970-01-01 00:00:00+00', '00:00', '23:59:59-08',
- '-5 days', '[1, "two"]', '00000000-0000-0000-0000-000000000000', '\\x', '{}'),
+ '-5 days', '[1, "two"]', '00000000-0000-0000-0000-000000000000', '\\x', '{}', '{}'),
 (3, 32767, -9223372036854775808, 9999999999.99, 100, -0.00001, 0, 1e-300, null, 'line
 break', null, null, '9999-12-30', '2038-01-19 03:14:08', '2262-04-11 23:47:16.854775+00',
- '23:59:59.999999', null, '00:00:00.000001', 'null', null, null, null),
+ '23:59:59.999999', null, '00:00:00.000001', 'null', null, null, null, null),
 (4, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
- null, null, null, null, null, null, null)
+ null, null, null, null, null, null, null, null)
 """
 MARIA_TABLE = """
 CREATE TABLE kinds (
@@ -70,7 +71,9 @@ INSERT INTO kinds VALUES
  '1999-12-31 23:59:59', '1970-01-01 00:00:01', '00:00:00.000001', '[1, "two"]', x'',
  'small', 1901),
 (3, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
- null, null, null, null)
+ null, null, null, null),
+(4, null, null, null, null, null, null, null, null, null, null, null, null, null,
+ '-01:30:00.5', null, null, null, null)
 """
 LITE_TABLE = """
 CREATE TABLE kinds (
@@ -105,9 +108,12 @@ QUERIES: list[tuple[str, str]] = [
      "coalesce(real_v, 0) AS r0, coalesce(wide, 0) AS w0, "
      "row_number() OVER (ORDER BY id DESC) AS rn FROM pg.kinds ORDER BY id", RENDERED),
     ("SELECT id, coalesce(uid, uid) AS u FROM pg.kinds ORDER BY id", ARROW),  # uuid.UUID
-    ("SELECT id, coalesce(doc, doc) AS j FROM pg.kinds WHERE id = 1", ARROW),  # a dict
-    ("SELECT id, coalesce(doc, doc) AS j FROM pg.kinds ORDER BY id", FAILS),  # dicts and lists
-    ("SELECT id, tags FROM pg.kinds ORDER BY id", FAILS),  # text[] (a known bug)
+    # JSON objects and arrays: JSON text (`arrow.json`), not a struct
+    ("SELECT id, coalesce(doc, doc) AS j FROM pg.kinds WHERE id = 1", RENDERED),
+    ("SELECT id, coalesce(doc, doc) AS j FROM pg.kinds ORDER BY id", RENDERED),
+    ("SELECT id, tags, grid FROM pg.kinds ORDER BY id", RENDERED),  # arrays as JSON text
+    ("SELECT id, coalesce(tags, tags) AS t, coalesce(grid, grid) AS g FROM pg.kinds "
+     "ORDER BY id", ARROW),  # lists: Arrow's list types
     ("SELECT id, name FROM pg.kinds WHERE id > 100", RENDERED),  # no rows
     ("SELECT sum(price) AS s, count(*) AS n FROM pg.kinds WHERE id > 100", RENDERED),
     ("SELECT id, tiny, big, price, wide, f, d, flag, name, body, day, at, stamp, t, doc, "
@@ -118,8 +124,9 @@ QUERIES: list[tuple[str, str]] = [
      "coalesce(stamp, at) AS ts, coalesce(day, day) AS d, coalesce(doc, doc) AS j, "
      "coalesce(raw, raw) AS rw, coalesce(kind, kind) AS k, coalesce(yr, yr) AS y, "
      "flag * 1 AS fl, f * 2 AS f2 FROM maria.kinds ORDER BY id", RENDERED),
-    # over 28 digits: rendering quantizes in decimal's default context (a known bug)
-    ("SELECT id, wide + 1 AS w1 FROM maria.kinds ORDER BY id", FAILS),
+    # over 28 digits: rendered beyond decimal's default context
+    ("SELECT id, wide + 1 AS w1 FROM maria.kinds ORDER BY id", RENDERED),
+    ("SELECT id, wide * 100000000 AS w8 FROM maria.kinds ORDER BY id", ARROW),  # decimal256
     ("SELECT id, ubig FROM maria.kinds ORDER BY id", FAILS),  # beyond int64
     ("SELECT id, ubig + 0 AS u FROM maria.kinds ORDER BY id", FAILS),  # the same, computed
 ]  # fmt: skip
@@ -164,11 +171,11 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
         )
 
 
-def _service(settings: Settings) -> Iterator[SqlService]:
+def _service(settings: Settings, **limits: Any) -> Iterator[SqlService]:
     runtime = Runtime.from_settings(settings)
     report = runtime.cache.refresh()
     assert not report.failed, report.failed
-    service = SqlService(runtime, limits_from_settings(settings))
+    service = SqlService(runtime, replace(limits_from_settings(settings), **limits))
     yield service
     service.close()
     for connector in runtime.connectors.values():
@@ -183,6 +190,11 @@ def service(settings: Settings) -> Iterator[SqlService]:
 @pytest.fixture(scope="module")
 def capped(settings: Settings) -> Iterator[SqlService]:
     yield from _service(replace(settings, federation=replace(FederationSettings(), row_cap=2)))
+
+
+@pytest.fixture(scope="module")
+def row_by_row(settings: Settings) -> Iterator[SqlService]:
+    yield from _service(settings, fetch_batch_rows=1)
 
 
 def _outcome(run: Callable[[bool], Result | RenderedResult], rendered: bool) -> Any:
@@ -264,6 +276,17 @@ def test_the_row_cap_and_truncated_flag_are_the_same(capped, sql):
 
     _assert_same(arrow, rendered, RENDERED)
     assert rendered[2:] == (2, True)
+
+
+def test_mariadb_time_after_a_batch_of_nulls_is_still_exact(row_by_row):
+    # the first batch holds only NULL (typed time64), the later ones MariaDB's durations
+    sql = "SELECT id, t FROM maria.kinds ORDER BY t IS NOT NULL, id"
+
+    arrow, rendered = _both(lambda r: row_by_row.run(sql, [], CancelToken(), rendered=r))
+
+    _assert_same(arrow, rendered, RENDERED)
+    assert b'[4,"-01:30:00.500000"]' in rendered[1][0]
+    assert b'[1,"838:59:59"]' in rendered[1][0]
 
 
 def test_over_http_json_is_the_arrow_routes_body_and_arrow_is_still_served(settings):
