@@ -19,6 +19,12 @@ from schema_cache.model import Column
 Convert = Callable[[Any], Any]
 
 
+def timedelta_family(dialect: str) -> TypeFamily:
+    """What a computed column of timedeltas is: MySQL has no interval type, and PyMySQL
+    reads only TIME (-838:59:59 to 838:59:59) as a timedelta."""
+    return TypeFamily.TIME if dialect in ("mysql", "mariadb") else TypeFamily.INTERVAL
+
+
 def converter(column: Column) -> Convert:
     """How a driver value (never None) becomes the Python value of the column's Arrow type."""
     if column.family is TypeFamily.DECIMAL:

@@ -15,6 +15,7 @@ from config.errors import FedgateError
 from connectors.errors import SourceUnavailableError
 from gateway.federation.cancel import CancelledError, CancelToken
 from gateway.federation.driver_fetch import iter_row_batches
+from gateway.federation.driver_values import timedelta_family
 from gateway.federation.engine import DuckEngine, Session, uses_attachment
 from gateway.federation.errors import SqlInvalidError, SqlOutOfMemoryError, SqlTimeoutError
 from gateway.federation.limits import FederationLimits
@@ -117,15 +118,18 @@ def _run_pushdown(
             from gateway.federation.rows_json import render_rows
 
             batches = list(reader)
-            answer = render_rows(batches, pushdown.columns, plan.names, limits.row_cap, trace)
+            answer = render_rows(
+                batches, pushdown.columns, plan.names, limits.row_cap, trace, pushdown.dialect
+            )
             if answer is not None:
                 return answer
             rows = batches  # a value only Arrow holds exactly: the Arrow route, same rows
         from gateway.federation.arrow_fetch import arrow_table
 
         table = arrow_table(rows, pushdown.columns, plan.names)
+    durations = timedelta_family(pushdown.dialect)
     columns = tuple(
-        ResultColumn.from_arrow(f.name, f.type, c)
+        ResultColumn.from_arrow(f.name, f.type, c, durations)
         for f, c in zip(table.schema, pushdown.columns, strict=True)
     )
     return _capped(table, columns, limits.row_cap, trace)

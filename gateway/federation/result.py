@@ -29,12 +29,22 @@ class ResultColumn:
         return cls(name, family_of_duckdb(type_name), int(match.group(2)) if match else None)
 
     @classmethod
-    def from_arrow(cls, name: str, type_: pa.DataType, column: Column | None) -> ResultColumn:
+    def from_arrow(
+        cls,
+        name: str,
+        type_: pa.DataType,
+        column: Column | None,
+        durations: TypeFamily = TypeFamily.INTERVAL,
+    ) -> ResultColumn:
+        """Args:
+        durations: the family of a computed duration (`driver_values.timedelta_family`)."""
         import pyarrow as pa
 
         scale = type_.scale if pa.types.is_decimal(type_) else None
         if column is not None:
             return cls(name, column.family, scale)
+        if pa.types.is_duration(type_):
+            return cls(name, durations)
         return cls(name, family_of_arrow(type_), scale)
 
 

@@ -16,7 +16,12 @@ from typing import Any
 
 from connectors.types import TypeFamily
 from gateway.federation.coltypes import MAX_DECIMAL_PRECISION, fetched_decimal_shape
-from gateway.federation.driver_values import computed_json, converter, holds_json
+from gateway.federation.driver_values import (
+    computed_json,
+    converter,
+    holds_json,
+    timedelta_family,
+)
 from gateway.federation.output import column_renderer
 from gateway.federation.result import RenderedResult, ResultColumn
 from schema_cache.model import Column
@@ -30,7 +35,6 @@ _INFERRED: dict[type, TypeFamily] = {
     str: TypeFamily.TEXT,
     date: TypeFamily.DATE,
     time: TypeFamily.TIME,
-    timedelta: TypeFamily.INTERVAL,  # an Arrow duration
     bytes: TypeFamily.BINARY,
 }
 
@@ -45,11 +49,13 @@ def render_rows(
     names: Sequence[str],
     cap: int,
     trace: dict[str, Any],
+    dialect: str,
 ) -> RenderedResult | None:
     """At most `cap` of the rows, rendered; None when a column needs the Arrow route.
 
     Args:
         columns: the catalog column behind each result column (None: computed).
+        dialect: the source's (`driver_values.timedelta_family`).
     """
     rows = [row for batch in row_batches for row in batch]
     described: list[ResultColumn] = []
@@ -58,7 +64,7 @@ def render_rows(
         values = [row[index] for row in rows]
         try:
             if column is None:
-                result_column, held = _inferred(name, values)
+                result_column, held = _inferred(name, values, dialect)
             else:
                 result_column, held = _conformed(name, column, values)
         except _NotExactError:
@@ -88,7 +94,7 @@ def _conformed(name: str, column: Column, values: list[Any]) -> tuple[ResultColu
     return ResultColumn(name, family), held
 
 
-def _inferred(name: str, values: list[Any]) -> tuple[ResultColumn, list[Any]]:
+def _inferred(name: str, values: list[Any], dialect: str) -> tuple[ResultColumn, list[Any]]:
     """A computed column: the values and family of the Arrow type `pa.array` infers."""
     kinds = {type(v) for v in values if v is not None}
     if not kinds:
@@ -99,6 +105,8 @@ def _inferred(name: str, values: list[Any]) -> tuple[ResultColumn, list[Any]]:
     kind = kinds.pop()
     if kind is Decimal:
         return _inferred_decimal(name, values)
+    if kind is timedelta:  # an Arrow duration
+        return ResultColumn(name, timedelta_family(dialect)), values
     if kind is datetime:
         aware = {v.tzinfo is not None for v in values if v is not None}
         _require(len(aware) == 1)

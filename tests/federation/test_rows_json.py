@@ -119,7 +119,8 @@ QUERIES: list[tuple[str, str]] = [
     ("SELECT id, tiny, big, price, wide, f, d, flag, name, body, day, at, stamp, t, doc, "
      "raw, kind, yr FROM maria.kinds ORDER BY id", RENDERED),
     ("SELECT count(*) AS n, sum(price) AS s, avg(price) AS a, sum(tiny) AS st, "
-     "sum(ubig) AS su, max(at) AS m, min(t) AS mt, max(f) AS mf FROM maria.kinds", RENDERED),
+     "sum(ubig) AS su, max(at) AS m, min(t) AS mt, max(t) AS xt, max(f) AS mf "
+     "FROM maria.kinds", RENDERED),
     ("SELECT id, price * 2 AS p2, price * 0 AS z, upper(name) AS u, "
      "coalesce(stamp, at) AS ts, coalesce(day, day) AS d, coalesce(doc, doc) AS j, "
      "coalesce(raw, raw) AS rw, coalesce(kind, kind) AS k, coalesce(yr, yr) AS y, "

@@ -111,17 +111,26 @@ def test_computed_jsonb_objects_keep_their_own_keys(client):
 
 
 def test_mariadb_time_is_spelled_as_mariadb_spells_it(client):
-    sql = "SELECT id, t FROM maria.spans ORDER BY id"
+    sql = "SELECT id, t, coalesce(t, t) AS t2 FROM maria.spans ORDER BY id"
 
     body = _post(client, sql).json()
     csv = _post(client, sql, CSV).text
     table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
 
     spelled = ["838:59:59", "-01:30:00", "-00:00:00.500000", "12:00:00.250000", None]
-    assert body["columns"][1] == {"name": "t", "type": "time"}
-    assert [row[1] for row in body["rows"]] == spelled
-    assert csv.splitlines()[1:3] == ["1,838:59:59", "2,-01:30:00"]
+    assert body["columns"][1:] == [{"name": "t", "type": "time"}, {"name": "t2", "type": "time"}]
+    assert [row[1:] for row in body["rows"]] == [[v, v] for v in spelled]
+    assert csv.splitlines()[1:3] == ["1,838:59:59,838:59:59", "2,-01:30:00,-01:30:00"]
     assert table.schema.field("t").type == pa.duration("us")
+    assert table.schema.field("t2").type == pa.duration("us")
+
+
+def test_a_computed_postgresql_interval_is_still_an_interval(client):
+    sql = "SELECT id, interval '-1 hour 30 minutes' AS i FROM pg.things WHERE id = 1"
+
+    body = _post(client, sql).json()
+
+    assert body["columns"][1] == {"name": "i", "type": "interval"}
 
 
 def test_decimals_wider_than_28_digits_render_exactly(client):
