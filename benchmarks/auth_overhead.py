@@ -19,9 +19,9 @@ rounds (from /proc): the server's cost per request, less sensitive than requests
 to other processes taking the CPU on a shared machine.
 
 `--pairs N` starts N auth-on and N auth-off processes and cycles the rounds through
-them (round r uses pair r mod N): two processes of identical code differed by up to
-~3 % in requests/s and CPU per request in one session (hash seed, memory layout), as
-much as the difference measured, so one pair's ratio carries that luck.
+them (round r uses pair r mod N): processes of identical code differed by 2-9 % in
+CPU per request within one session (hash seed, memory layout), more than the
+difference measured, so one pair's ratio carries that luck.
 
     .venv/bin/python -m benchmarks.auth_overhead [--rounds 60] [--requests 100]
     .venv/bin/python -m benchmarks.auth_overhead --client wrk [--rounds 20] [--connections 1,4]
