@@ -12,6 +12,7 @@ from gateway import heap
 from gateway.app import create_app
 from gateway.auth.announce import announce_auth
 from gateway.console import Console
+from gateway.http_protocol import PROTOCOL
 from gateway.workers import check_workers, worker_environment
 
 
@@ -58,7 +59,10 @@ def serve(
             port=port,
             log_level=log_level,
             access_log=access_log,
+            http=PROTOCOL,
         )
         return 0
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=access_log)
+    uvicorn.run(
+        app, host=host, port=port, log_level=log_level, access_log=access_log, http=PROTOCOL
+    )
     return 0

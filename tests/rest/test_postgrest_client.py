@@ -1,9 +1,9 @@
 """A real PostgREST client (the `postgrest` package, supabase's postgrest-py) drives fedgate.
 
-A uvicorn server on a free loopback port serves the fixture database of
-PostgreSQL and of MariaDB as source `fx`; `SyncPostgrestClient` points at
-`/rest/fx` and runs select (with embedded resources), filters, order,
-range/limit, counts, single, insert, upsert, update and delete. What the
+A uvicorn server (with the HTTP protocol `fedgate serve` uses) on a free loopback
+port serves the fixture database of PostgreSQL and of MariaDB as source `fx`;
+`SyncPostgrestClient` points at `/rest/fx` and runs select (with embedded
+resources), filters, order, range/limit, counts, single, insert, upsert, update and delete. What the
 client sends (`columns=` on bulk inserts, `Accept-Profile`/`Content-Profile`,
 comma-joined `Prefer`, `X-Client-Info`) is the spec here.
 """
@@ -22,6 +22,7 @@ import uvicorn
 from postgrest import APIError, SyncPostgrestClient
 from starlette.applications import Starlette
 
+from gateway.http_protocol import PROTOCOL
 from tests.connectors.compliance import Target
 from tests.rest.conformance import CONFORMANCE_TARGETS, fixture_app, refresh
 
@@ -36,7 +37,7 @@ def running(app: Starlette) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(app, log_level="warning", lifespan="on", loop="asyncio")
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", loop="asyncio", http=PROTOCOL)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
