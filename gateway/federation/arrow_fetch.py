@@ -14,9 +14,14 @@ import pyarrow as pa
 from connectors.base import Connector
 from connectors.types import TypeFamily
 from gateway.federation.cancel import CancelToken
-from gateway.federation.coltypes import MAX_DECIMAL_PRECISION, arrow_type
+from gateway.federation.coltypes import arrow_type, is_text_in_duckdb
 from gateway.federation.driver_fetch import iter_row_batches
-from gateway.federation.driver_values import computed_json, converter, holds_json
+from gateway.federation.driver_values import (
+    computed_json,
+    converter,
+    decimal_text,
+    holds_json,
+)
 from schema_cache.model import Column
 
 
@@ -48,45 +53,49 @@ def fetch_arrow(
         stream_results=stream_results,
     )
     with closing(reader):
-        return _for_duckdb(arrow_table(reader, columns, names))
-
-
-def _for_duckdb(table: pa.Table) -> pa.Table:
-    """A fragment DuckDB reads: a decimal256 (a decimal wider than 38 digits) rounded to
-    `coltypes.fragment_arrow_type`'s DECIMAL(38, 0), which DuckDB reads."""
-    import pyarrow.compute as pc
-
-    for index, field in enumerate(table.schema):
-        if pa.types.is_decimal256(field.type):
-            whole = pc.round(table.column(index), 0, round_mode="half_to_even")
-            narrow = whole.cast(pa.decimal256(MAX_DECIMAL_PRECISION, 0))
-            table = table.set_column(
-                index, field.name, narrow.cast(pa.decimal128(MAX_DECIMAL_PRECISION, 0))
-            )
-    return table
+        return arrow_table(reader, columns, names, for_duckdb=True)
 
 
 def arrow_table(
     row_batches: Iterable[Sequence[Sequence[Any]]],
     columns: Sequence[Column | None],
     names: Sequence[str],
+    *,
+    for_duckdb: bool = False,
 ) -> pa.Table:
-    """One Arrow table of the rows, batch by batch (an empty one typed from `columns`)."""
-    batches = [rows_to_batch(rows, columns, names) for rows in row_batches]
+    """One Arrow table of the rows, batch by batch (an empty one typed from `columns`).
+
+    Args:
+        for_duckdb: a fragment DuckDB reads: a decimal it cannot hold (wider than 38 digits,
+            or a NUMERIC without a precision) as its exact text (`coltypes.is_text_in_duckdb`).
+    """
+    batches = [rows_to_batch(rows, columns, names, for_duckdb=for_duckdb) for rows in row_batches]
     if not batches:
-        schema = pa.schema([(n, _empty_type(c)) for n, c in zip(names, columns, strict=True)])
+        types = [
+            pa.string() if for_duckdb and c is not None and is_text_in_duckdb(c) else _empty_type(c)
+            for c in columns
+        ]
+        schema = pa.schema(list(zip(names, types, strict=True)))
         return schema.empty_table()
     return pa.Table.from_batches(_unify(batches))
 
 
 def rows_to_batch(
-    rows: Sequence[Sequence[Any]], columns: Sequence[Column | None], names: Sequence[str]
+    rows: Sequence[Sequence[Any]],
+    columns: Sequence[Column | None],
+    names: Sequence[str],
+    *,
+    for_duckdb: bool = False,
 ) -> pa.RecordBatch:
     arrays = []
     for index, column in enumerate(columns):
         values = [row[index] for row in rows]
         if column is None:
             arrays.append(_inferred(values))
+            continue
+        if for_duckdb and is_text_in_duckdb(column):
+            text = decimal_text(column)
+            arrays.append(pa.array([None if v is None else text(v) for v in values], pa.string()))
             continue
         convert = converter(column)
         converted = [None if v is None else convert(v) for v in values]

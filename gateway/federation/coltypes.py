@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 MAX_DECIMAL_PRECISION = 38
 MAX_WIDE_DECIMAL_PRECISION = 76
 """Arrow's decimal256: a pushdown's answer holds MySQL's decimal(65, s) exactly; DuckDB,
-which reads no decimal256, gets a fragment's such column as DECIMAL(38, 0) (`arrow_fetch`)."""
+which holds at most 38 digits, gets a fragment's such column as its exact text
+(`is_text_in_duckdb`)."""
 UNCONSTRAINED_DECIMAL = (38, 10)
 """What a NUMERIC without precision becomes (DuckDB and Arrow need one)."""
 
@@ -83,6 +84,13 @@ def is_exact_on_scanner(column: Column) -> bool:
     return column.precision is not None and column.precision <= MAX_DECIMAL_PRECISION
 
 
+def is_text_in_duckdb(column: Column) -> bool:
+    """A decimal DuckDB cannot hold exactly (wider than 38 digits, or a NUMERIC without a
+    precision, whose values may have any scale): a fragment carries it into DuckDB as its
+    exact text (VARCHAR); arithmetic on it there needs an explicit CAST."""
+    return column.family is TypeFamily.DECIMAL and not is_exact_on_scanner(column)
+
+
 def duckdb_type(column: Column) -> str:
     """The DuckDB type a fetched column is conformed to."""
     if column.family is TypeFamily.DECIMAL:
@@ -112,12 +120,11 @@ def arrow_type(column: Column) -> pa.DataType:
 
 
 def fragment_arrow_type(column: Column) -> pa.DataType:
-    """`arrow_type` for a fragment DuckDB reads: no decimal256 there (DECIMAL(38, 0), the
-    type the planner gives such a column: `duckdb_type`)."""
+    """`arrow_type` for a fragment DuckDB reads: a decimal it cannot hold is its exact text
+    (`is_text_in_duckdb`)."""
     import pyarrow as pa
 
-    type_ = arrow_type(column)
-    return pa.decimal128(MAX_DECIMAL_PRECISION, 0) if pa.types.is_decimal256(type_) else type_
+    return pa.string() if is_text_in_duckdb(column) else arrow_type(column)
 
 
 def family_of_duckdb(type_name: str) -> TypeFamily:

@@ -35,6 +35,15 @@ def converter(column: Column) -> Convert:
     return _CONVERTERS.get(column.family, lambda v: v if isinstance(v, str) else str(v))
 
 
+def decimal_text(column: Column) -> Convert:
+    """A decimal's exact text, without exponent ("0.000000000001", not "1E-12"): at the
+    column's scale when it has one, as the value is when not (a NUMERIC without one)."""
+    if column.precision is None:
+        return lambda v: format(_decimal(v), "f")
+    quantum = Decimal(1).scaleb(-max(0, column.scale or 0))
+    return lambda v: format(_decimal(v).quantize(quantum, context=EXACT), "f")
+
+
 def _decimal(value: Any) -> Decimal:
     if isinstance(value, Decimal):
         return value

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from connectors.base import Connector
 from connectors.errors import SourceUnavailableError, classify_reason
 from gateway.federation.coltypes import is_exact_on_scanner
-from gateway.federation.cx_fetch import CONNECTORX_DIALECTS
+from gateway.federation.cx_fetch import CONNECTORX_DIALECTS, is_exact_on_connectorx
 from gateway.federation.duckdb_ext import OFFLINE_CONFIG, has_extension, load_extension
 from gateway.federation.limits import FederationLimits
 from gateway.federation.plan import ATTACHED_ROUTES, Route
@@ -73,7 +73,9 @@ class DuckEngine:
         if dialect == "duckdb":
             return "duckdb_native" if database else "driver"
         if dialect in CONNECTORX_DIALECTS and has_connectorx():
-            return "connectorx"  # ~2.7x DuckDB's mysql scanner (docs/federation.md)
+            if all(is_exact_on_connectorx(c) for c in columns):
+                return "connectorx"  # ~2.7x DuckDB's mysql scanner (docs/federation.md)
+            return "driver"
         extension = EXTENSION_BY_DIALECT.get(dialect)
         if extension is None or not has_extension(extension):
             return "driver"

@@ -14,23 +14,34 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from config.settings import SchemaCacheSettings, Settings, SourceSettings
+from connectors.errors import SourceUnavailableError
+from connectors.types import TypeFamily
+from gateway.federation.cancel import CancelToken
+from gateway.federation.cx_fetch import fetch_connectorx
+from schema_cache.model import Column
 from tests.federation.helpers import sql_client, without_auth
 from tests.live import mariadb_databases, postgresql_database
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.mariadb]
 
+BIG = "123456789012345678901234567890123456789012345.12345"  # numeric(50, 5)
+FREE = "12345678901234567890123456789012345678901.00000000000000000001"  # numeric
 PG = (
     "CREATE TABLE things (id int PRIMARY KEY, tags text[], nums int[], prices numeric(6, 2)[], "
-    "grid int[][], days date[], doc jsonb)",
+    "grid int[][], days date[], doc jsonb, big numeric(50, 5), free numeric, fit numeric(38, 4))",
     "INSERT INTO things VALUES "
     "(1, '{a,\"b, c\",NULL}', '{1,2}', '{1.5,NULL}', '{{1,2},{3,4}}', '{2024-02-29}', "
-    "'{\"a\": 1}'), (2, '{}', '{}', NULL, NULL, NULL, '[1, {\"b\": 2}]'), "
-    "(3, NULL, NULL, NULL, NULL, NULL, '{\"c\": [true]}')",
+    f"'{{\"a\": 1}}', {BIG}, {FREE}, 1234567890123456789012345678901234.5678), "
+    "(2, '{}', '{}', NULL, NULL, NULL, '[1, {\"b\": 2}]', -0.5, 0.000000000001, -1), "
+    "(3, NULL, NULL, NULL, NULL, NULL, '{\"c\": [true]}', NULL, NULL, NULL)",
 )
 MARIA = (
-    "CREATE TABLE spans (id int PRIMARY KEY, t time(6), wide decimal(65, 30))",
-    "INSERT INTO spans VALUES (1, '838:59:59', 1.000000000000000000000000000001), "
-    "(2, '-01:30:00', -7), (3, '-00:00:00.5', 0), (4, '12:00:00.25', NULL), (5, NULL, NULL)",
+    "CREATE TABLE spans (id int PRIMARY KEY, t time(6), wide decimal(65, 30), "
+    "fine decimal(30, 20), broad decimal(38, 2))",
+    "INSERT INTO spans VALUES (1, '838:59:59', 1.000000000000000000000000000001, "
+    "1.12345678901234567891, 123456789012345678901234567890123456.78), "
+    "(2, '-01:30:00', -7, NULL, NULL), (3, '-00:00:00.5', 0, NULL, NULL), "
+    "(4, '12:00:00.25', NULL, NULL, NULL), (5, NULL, NULL, NULL, NULL)",
 )
 ARROW = {"Accept": "application/vnd.apache.arrow.stream"}
 CSV = {"Accept": "text/csv"}
@@ -158,10 +169,165 @@ def test_a_decimal_wider_than_38_digits_keeps_its_scale(client):
     assert table.schema.field("wide").type == pa.decimal256(65, 30)
 
 
-def test_a_join_still_reads_a_wide_decimal_in_duckdb(client):
-    # DuckDB reads no decimal256: a fragment holds it as DECIMAL(38, 0), as before
+def test_a_join_reads_a_wide_decimal_exactly(client):
+    # DuckDB holds at most 38 digits: the column crosses it as its exact text
     sql = "SELECT s.id, s.wide FROM maria.spans s JOIN pg.things t ON t.id = s.id ORDER BY 1"
 
     body = _post(client, sql).json()
+    csv = _post(client, sql, CSV).text
+    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
 
-    assert body["rows"] == [[1, "1"], [2, "-7"], [3, "0"]]
+    assert body["columns"][1] == {"name": "wide", "type": "decimal"}
+    assert table.schema.field("wide").type == pa.decimal256(65, 30)
+    assert body["rows"] == [
+        [1, "1.000000000000000000000000000001"],
+        [2, "-7.000000000000000000000000000000"],
+        [3, "0.000000000000000000000000000000"],
+    ]
+    assert csv.splitlines()[1] == "1,1.000000000000000000000000000001"
+
+
+def test_a_join_reads_a_wide_postgresql_numeric_exactly(client):
+    sql = (
+        "SELECT t.id, t.big, t.fit, t.fit + 1 AS fit1 FROM pg.things t "
+        "JOIN maria.spans s ON s.id = t.id ORDER BY 1"
+    )
+
+    body = _post(client, sql).json()
+    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+
+    assert [row[1] for row in body["rows"]] == [BIG, "-0.50000", None]
+    # a column DuckDB holds keeps its exact DECIMAL type, and arithmetic on it
+    assert body["columns"][2] == {"name": "fit", "type": "decimal"}
+    assert [row[2:] for row in body["rows"]] == [
+        ["1234567890123456789012345678901234.5678", "1234567890123456789012345678901235.5678"],
+        ["-1.0000", "0.0000"],
+        [None, None],
+    ]
+    assert table.schema.field("fit").type == pa.decimal128(38, 4)
+
+
+def test_a_join_reads_an_unconstrained_postgresql_numeric_exactly(client):
+    sql = "SELECT t.id, t.free FROM pg.things t JOIN maria.spans s ON s.id = t.id ORDER BY 1"
+
+    body = _post(client, sql).json()
+
+    # no Arrow decimal holds every value of a NUMERIC without precision: its exact text
+    assert body["columns"][1] == {"name": "free", "type": "text"}
+    assert [row[1] for row in body["rows"]] == [FREE, "0.000000000001", None]
+
+
+def test_a_wide_decimal_in_a_join_needs_a_cast_for_arithmetic(client):
+    sql = (
+        "SELECT s.id, CAST(s.wide AS DECIMAL(38, 30)) + 1 AS w FROM maria.spans s "
+        "JOIN pg.things t ON t.id = s.id ORDER BY 1"
+    )
+
+    body = _post(client, sql).json()
+
+    assert [row[1] for row in body["rows"]][:2] == [
+        "2.000000000000000000000000000001",
+        "-6.000000000000000000000000000000",
+    ]
+
+
+def test_a_join_reads_mariadb_decimals_connectorx_cannot(client):
+    # connectorx reads every DECIMAL as decimal128(38, 10): 20 places were cut to 10, and
+    # 36 digits before the point panicked
+    sql = (
+        "SELECT s.id, s.fine, s.broad FROM maria.spans s JOIN pg.things t ON t.id = s.id "
+        "WHERE s.id = 1"
+    )
+
+    body = _post(client, sql).json()
+    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+
+    assert body["rows"] == [
+        [1, "1.12345678901234567891", "123456789012345678901234567890123456.78"]
+    ]
+    assert table.schema.field("fine").type == pa.decimal128(30, 20)
+    assert table.schema.field("broad").type == pa.decimal128(38, 2)
+
+
+def test_a_join_reads_mariadb_time_beyond_a_day(client):
+    sql = (
+        "SELECT s.id, s.t, t.id AS tid FROM maria.spans s JOIN pg.things t ON t.id = s.id "
+        "ORDER BY 1"
+    )
+
+    body = _post(client, sql).json()
+    csv = _post(client, sql, CSV).text
+
+    assert body["columns"][1] == {"name": "t", "type": "time"}
+    assert body["rows"] == [
+        [1, "838:59:59", 1],
+        [2, "-01:30:00", 2],
+        [3, "-00:00:00.500000", 3],
+    ]
+    assert csv.splitlines()[1:3] == ["1,838:59:59,1", "2,-01:30:00,2"]
+
+
+def test_a_join_reads_mariadb_time_with_a_star_and_a_filter(client):
+    sql = (
+        "SELECT * FROM (SELECT id, t FROM maria.spans WHERE id <> 3) s "
+        "JOIN (SELECT id FROM pg.things) p ON p.id = s.id ORDER BY s.id"
+    )
+
+    body = _post(client, sql).json()
+
+    assert body["rows"] == [[1, "838:59:59", 1], [2, "-01:30:00", 2]]
+
+
+def test_a_connectorx_failure_is_a_source_error_even_when_it_panics(client):
+    # connectorx panics (pyo3's PanicException, a BaseException) on a TIME beyond a day
+    service = client.app_state.sql_service
+    connector = service.engine.connectors["maria"]
+    column = Column("t", TypeFamily.TIME, "time(6)", True)
+
+    with pytest.raises(SourceUnavailableError):
+        fetch_connectorx(connector, "SELECT t FROM spans WHERE id = 1", [column], CancelToken())
+
+
+def test_a_join_reads_mariadb_time_through_a_cte(client):
+    sql = (
+        "WITH s AS (SELECT id, t FROM maria.spans) "
+        "SELECT s.t, p.id FROM s JOIN pg.things p ON p.id = s.id ORDER BY p.id"
+    )
+
+    body = _post(client, sql).json()
+
+    assert body["columns"][0] == {"name": "t", "type": "time"}
+    assert [row[0] for row in body["rows"]] == ["838:59:59", "-01:30:00", "-00:00:00.500000"]
+
+
+def test_a_mariadb_time_in_duckdb_compares_with_an_interval(client):
+    # a condition on both tables runs in DuckDB, where MySQL's TIME is an INTERVAL
+    sql = (
+        "SELECT s.id FROM maria.spans s JOIN pg.things t ON t.id = s.id "
+        "WHERE s.t > INTERVAL '1 hour' OR t.id = 3 ORDER BY 1"
+    )
+
+    body = _post(client, sql).json()
+
+    assert body["rows"] == [[1], [3]]
+
+
+def test_a_mariadb_time_computed_in_duckdb_is_an_interval(client):
+    sql = (
+        "SELECT s.id, coalesce(s.t, s.t) AS t2 FROM maria.spans s JOIN pg.things t "
+        "ON t.id = s.id WHERE s.id = 1"
+    )
+
+    body = _post(client, sql).json()
+
+    assert body["columns"][1] == {"name": "t2", "type": "interval"}
+    assert body["rows"] == [[1, "PT3020399S"]]
+
+
+def test_arithmetic_on_a_wide_decimal_in_a_join_without_a_cast_is_a_client_error(client):
+    sql = "SELECT s.wide + 1 AS w FROM maria.spans s JOIN pg.things t ON t.id = s.id"
+
+    response = client.post("/sql", json={"sql": sql})
+
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
