@@ -22,6 +22,9 @@ QUERIES = [
     "&orders.limit=2&order=name",
     "select=id,manager(name),employees(name)&order=id",
     "select=id,total&or=(status.eq.paid,total.is.null)&order=total.desc.nullsfirst&limit=3&offset=1",
+    # aliases: that level's keys are bound values (json_build_object), the others whole rows
+    "select=id,amount:total,customer(id,name),items:order_items(line_no,qty)&order=id",
+    "select=id,status,customer(who:name),order_items(line_no,qty)&order=id.desc&limit=4",
 ]
 
 
@@ -53,7 +56,9 @@ def test_one_statement_same_bytes_as_batched(
         built = client.get(f"/rest/fx/{table}?{query}")
     assert built.status_code == 200, built.text
     assert len(sql.statements) == 1
-    assert "json_build_object" in sql.statements[0]
+    assert "json_agg" in sql.statements[0]
+    aliased = ":" in query.split("&")[0]
+    assert ("json_build_object" in sql.statements[0]) == aliased
     monkeypatch.setattr(embed, "can_build_json", lambda *args: False)
     with recording(client, "fx") as sql:
         batched = client.get(f"/rest/fx/{table}?{query}")
@@ -67,7 +72,7 @@ def test_values_pg_cannot_spell_alike_take_the_batched_path(client: TestClient) 
     with recording(client, "fx") as sql:
         response = client.get("/rest/fx/type_samples?select=id,c_datetime_tz,c_interval&order=id")
     assert response.status_code == 200
-    assert all("json_build_object" not in s for s in sql.statements)
+    assert all("json_agg" not in s for s in sql.statements)
 
 
 def test_alias_names_are_bound_not_spliced(client: TestClient) -> None:
@@ -76,3 +81,25 @@ def test_alias_names_are_bound_not_spliced(client: TestClient) -> None:
     assert response.status_code == 200
     assert list(response.json()[0]) == ["x_y"]
     assert "x_y" not in sql.statements[0]
+
+
+def test_whole_rows_keep_their_order_and_keys_in_every_level(client: TestClient) -> None:
+    """Levels named by the model are aggregated as whole rows (json_agg over a sorted
+    subquery): the order asked for, at every level, and one key per selected column."""
+    query = (
+        "select=id,total,order_items(line_no,qty)&order=total.desc.nullslast,id"
+        "&order_items.order=line_no.desc"
+    )
+    with recording(client, "fx") as sql:
+        response = client.get(f"/rest/fx/orders?{query}")
+    assert response.status_code == 200, response.text
+    assert "json_build_object" not in sql.statements[0]
+    rows = response.json()
+    with recording(client, "fx"):
+        flat = client.get("/rest/fx/orders?select=id&order=total.desc.nullslast,id").json()
+    assert [r["id"] for r in rows] == [r["id"] for r in flat]
+    for row in rows:
+        assert list(row) == ["id", "total", "order_items"]
+        lines = [item["line_no"] for item in row["order_items"]]
+        assert lines == sorted(lines, reverse=True)
+        assert all(list(item) == ["line_no", "qty"] for item in row["order_items"])
