@@ -21,6 +21,7 @@ from gateway.federation.driver_values import (
     converter,
     decimal_text,
     holds_json,
+    is_unconstrained_decimal,
 )
 from schema_cache.model import Column
 
@@ -99,6 +100,10 @@ def rows_to_batch(
             continue
         convert = converter(column)
         converted = [None if v is None else convert(v) for v in values]
+        if is_unconstrained_decimal(column):
+            # decimal(p, s) of the values, exactly (a batch of nulls takes the others' type)
+            arrays.append(pa.array(converted))
+            continue
         type_ = arrow_type(column)
         if column.family is TypeFamily.TIME and any(isinstance(v, timedelta) for v in converted):
             type_ = pa.duration("us")  # MySQL's TIME: an interval, -838:59:59 to 838:59:59

@@ -26,13 +26,24 @@ def timedelta_family(dialect: str) -> TypeFamily:
 
 
 def converter(column: Column) -> Convert:
-    """How a driver value (never None) becomes the Python value of the column's Arrow type."""
+    """How a driver value (never None) becomes the Python value of the column's Arrow type.
+    A NUMERIC without precision keeps its own digits (its Arrow type is inferred from the
+    values: `is_unconstrained_decimal`)."""
+    if is_unconstrained_decimal(column):
+        return _decimal
     if column.family is TypeFamily.DECIMAL:
         quantum = Decimal(1).scaleb(-fetched_decimal_shape(column)[1])
         return lambda v: _decimal(v).quantize(quantum, context=EXACT)
     if column.family is TypeFamily.ARRAY:
         return _array_converter(column)
     return _CONVERTERS.get(column.family, lambda v: v if isinstance(v, str) else str(v))
+
+
+def is_unconstrained_decimal(column: Column) -> bool:
+    """A NUMERIC without precision: no fixed decimal type holds its values, which may have
+    any scale; its Arrow type is the one `pa.array` infers from them (decimal(p, s), s the
+    widest scale, decimal256 beyond 38 digits), as for a computed decimal."""
+    return column.family is TypeFamily.DECIMAL and column.precision is None
 
 
 def decimal_text(column: Column) -> Convert:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from contextlib import closing
 from dataclasses import replace
 from datetime import timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -229,13 +230,32 @@ def _as_catalog_types(
             table = table.set_column(index, field, pa.array(spans, duration))
             typed[index] = ResultColumn(result.name, TypeFamily.TIME)
         elif is_text_in_duckdb(column) and pa.types.is_string(array.type):
-            shape = column.precision, max(0, column.scale or 0)
-            if column.precision is None or column.precision > MAX_WIDE_DECIMAL_PRECISION:
-                continue  # no Arrow decimal holds it: its exact text
-            type_ = pa.decimal256(*shape)
-            table = table.set_column(index, table.field(index).with_type(type_), array.cast(type_))
-            typed[index] = ResultColumn(result.name, TypeFamily.DECIMAL, shape[1])
+            decimals = _decimals(array, column)
+            if decimals is not None:
+                field = table.field(index).with_type(decimals.type)
+                table = table.set_column(index, field, decimals)
+                scale = decimals.type.scale if pa.types.is_decimal(decimals.type) else None
+                typed[index] = ResultColumn(result.name, TypeFamily.DECIMAL, scale)
     return table, tuple(typed)
+
+
+def _decimals(array: pa.ChunkedArray, column: Column) -> pa.Array | None:
+    """A wide decimal's exact text back in the Arrow type a pushdown gives it: decimal256 of
+    its precision and scale; a NUMERIC without precision, the type of its values
+    (`driver_values.is_unconstrained_decimal`). None when no Arrow decimal holds them
+    (over 76 digits): the text stays."""
+    import pyarrow as pa
+
+    try:
+        if column.precision is None:
+            return pa.array([None if v is None else Decimal(v) for v in array.to_pylist()])
+        if column.precision > MAX_WIDE_DECIMAL_PRECISION:
+            return None
+        return array.combine_chunks().cast(
+            pa.decimal256(column.precision, max(0, column.scale or 0))
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
 
 
 def _timedelta(value: Any) -> timedelta:

@@ -20,6 +20,7 @@ from gateway.federation.driver_values import (
     computed_json,
     converter,
     holds_json,
+    is_unconstrained_decimal,
     timedelta_family,
 )
 from gateway.federation.output import column_renderer
@@ -87,6 +88,8 @@ def _conformed(name: str, column: Column, values: list[Any]) -> tuple[ResultColu
         _require(all(v is None or v in INT64 for v in held))
     elif family is TypeFamily.INTERVAL:
         _require(all(v is None or isinstance(v, tuple) for v in held))
+    elif is_unconstrained_decimal(column):  # typed from its values, as Arrow infers
+        return _inferred_decimal(name, held)
     elif family is TypeFamily.DECIMAL:
         precision, scale = fetched_decimal_shape(column)
         held = [None if v is None else _decimal(v, precision) for v in held]

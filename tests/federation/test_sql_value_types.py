@@ -212,9 +212,36 @@ def test_a_join_reads_an_unconstrained_postgresql_numeric_exactly(client):
 
     body = _post(client, sql).json()
 
-    # no Arrow decimal holds every value of a NUMERIC without precision: its exact text
-    assert body["columns"][1] == {"name": "free", "type": "text"}
-    assert [row[1] for row in body["rows"]] == [FREE, "0.000000000001", None]
+    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+
+    # as the pushdown answers it: a decimal at the widest scale of its values
+    assert body["columns"][1] == {"name": "free", "type": "decimal"}
+    assert [row[1] for row in body["rows"]] == [FREE, "0.00000000000100000000", None]
+    assert table.schema.field("free").type == pa.decimal256(61, 20)
+
+
+def test_an_unconstrained_postgresql_numeric_keeps_every_digit(client):
+    # it was quantized to 10 places (0.000000000001 -> 0E-10), and 41 integer digits failed
+    sql = "SELECT id, free FROM pg.things ORDER BY id"
+
+    body = _post(client, sql).json()
+    csv = _post(client, sql, CSV).text
+    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+
+    assert body["columns"][1] == {"name": "free", "type": "decimal"}
+    assert [row[1] for row in body["rows"]] == [FREE, "0.00000000000100000000", None]
+    assert csv.splitlines()[2] == "2,0.00000000000100000000"
+    assert table.schema.field("free").type == pa.decimal256(61, 20)
+
+
+def test_an_unconstrained_postgresql_numeric_of_few_digits_keeps_its_scale(client):
+    sql = "SELECT id, free FROM pg.things WHERE id = 2"
+
+    body = _post(client, sql).json()
+    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+
+    assert body["rows"] == [[2, "0.000000000001"]]
+    assert table.schema.field("free").type == pa.decimal128(12, 12)
 
 
 def test_a_wide_decimal_in_a_join_needs_a_cast_for_arithmetic(client):
