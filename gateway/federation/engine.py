@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from connectors.base import Connector
 from connectors.errors import SourceUnavailableError, classify_reason
+from connectors.types import TypeFamily
 from gateway.federation.coltypes import is_exact_on_scanner
 from gateway.federation.cx_fetch import CONNECTORX_DIALECTS, is_exact_on_connectorx
 from gateway.federation.duckdb_ext import OFFLINE_CONFIG, has_extension, load_extension
@@ -76,6 +77,8 @@ class DuckEngine:
             if all(is_exact_on_connectorx(c) for c in columns):
                 return "connectorx"  # ~2.7x DuckDB's mysql scanner (docs/federation.md)
             return "driver"
+        if dialect in CONNECTORX_DIALECTS and any(c.family is TypeFamily.TIME for c in columns):
+            return "driver"  # the mysql scanner reads TIME as text ("12:00:00.25")
         extension = EXTENSION_BY_DIALECT.get(dialect)
         if extension is None or not has_extension(extension):
             return "driver"

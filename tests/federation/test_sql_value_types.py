@@ -358,3 +358,17 @@ def test_arithmetic_on_a_wide_decimal_in_a_join_without_a_cast_is_a_client_error
 
     assert response.status_code == 400, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_without_connectorx_a_join_reads_mariadb_time_exactly(client, monkeypatch):
+    # DuckDB's mysql scanner reads TIME as text ("12:00:00.25", type text)
+    monkeypatch.setattr("gateway.federation.engine.has_connectorx", lambda: False)
+    sql = (
+        "SELECT s.id AS sid, s.t FROM maria.spans s JOIN pg.things t ON t.id = s.id "
+        "WHERE s.id <> 2 ORDER BY 1"
+    )
+
+    body = _post(client, sql).json()
+
+    assert body["columns"][1] == {"name": "t", "type": "time"}
+    assert body["rows"] == [[1, "838:59:59"], [3, "-00:00:00.500000"]]
