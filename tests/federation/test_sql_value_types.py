@@ -1,7 +1,8 @@
 """POST /sql over values the Arrow types do not hold as such: PostgreSQL arrays, MariaDB's
 TIME (an interval, -838:59:59 to 838:59:59), decimals wider than Python's 28-digit default
-context, a computed jsonb mixing objects and arrays. Each answers 200 with the exact value in
-JSON, CSV and Arrow IPC, on the rendered and the Arrow route alike (test_rows_json)."""
+context or DuckDB's 38 digits, a PostgreSQL numeric without precision, a computed jsonb
+mixing objects and arrays. Each answers 200 with the exact value in JSON, CSV and Arrow IPC,
+on the rendered and the Arrow route alike (test_rows_json), and in a join DuckDB runs."""
 
 from __future__ import annotations
 
