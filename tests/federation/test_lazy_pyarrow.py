@@ -34,7 +34,8 @@ with postgresql_fixture_settings(home) as settings:
         conn.exec_driver_sql("CREATE TABLE big AS SELECT generate_series(1, 3000) AS n")
     engine.dispose()
     notes = SourceSettings(name="notes", url=f"sqlite:///{home / 'notes.sqlite'}")
-    federation = replace(FederationSettings(), statement_timeout_ms=1500)
+    # long enough for the first federated query, which loads DuckDB, on a busy machine
+    federation = replace(FederationSettings(), statement_timeout_ms=5000)
     settings = replace(
         settings,
         sources=(*settings.sources, notes),
