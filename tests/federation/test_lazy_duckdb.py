@@ -3,12 +3,11 @@ process does not even import DuckDB (~37 MB resident) until a query joins source
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.processes import fresh_interpreter
 
 SCRIPT = """
 import json, sqlite3, sys
@@ -42,15 +41,6 @@ print(json.dumps(seen))
 
 @pytest.mark.postgresql
 def test_a_single_source_query_never_loads_duckdb(tmp_path: Path) -> None:
-    ran = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert ran.returncode == 0, ran.stderr
-    seen = json.loads(ran.stdout.strip().splitlines()[-1])
+    seen = fresh_interpreter(SCRIPT, str(tmp_path))
     assert seen["pushdown"] == [200, [[3]], False]
     assert seen["federated"] == [200, [["Ada Lovelace", "first"]], True]

@@ -4,12 +4,11 @@ the statement times out; a query that joins sources, or an Arrow answer, then lo
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.fixtures.processes import fresh_interpreter
 
 SCRIPT = """
 import json, sqlite3, sys
@@ -68,16 +67,7 @@ print(json.dumps(seen))
 
 @pytest.mark.postgresql
 def test_a_single_source_query_in_json_never_loads_pyarrow(tmp_path: Path) -> None:
-    ran = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert ran.returncode == 0, ran.stderr
-    seen = json.loads(ran.stdout.strip().splitlines()[-1])
+    seen = fresh_interpreter(SCRIPT, str(tmp_path))
     assert seen["json"] == [200, [[1, "Ada Lovelace"]]]
     assert seen["ndjson"] == [200, '{"id":1,"name":"Ada Lovelace"}']
     assert seen["csv"] == [200, ["id,name", "1,Ada Lovelace"]]

@@ -9,9 +9,7 @@ process has imported them already.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+from tests.fixtures.processes import fresh_interpreter
 
 HEAVY = ("pyarrow", "duckdb", "sqlglot", "connectorx", "matplotlib")
 
@@ -30,11 +28,7 @@ print(json.dumps(sorted(m for m in {heavy!r} if m in sys.modules)))
 
 
 def _loaded(code: str) -> list[str]:
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    loaded: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
+    loaded: list[str] = fresh_interpreter(code)
     return loaded
 
 
