@@ -90,3 +90,14 @@ def mariadb_databases(
             for name in reversed(names):
                 conn.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
         admin.dispose()
+
+
+def run_statements(url: str, statements: Iterator[str] | tuple[str, ...] | list[str]) -> None:
+    """Run `statements` on the database at `url` in one transaction (a test's own setup)."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+    finally:
+        engine.dispose()

@@ -10,21 +10,18 @@ import pytest
 from tests.fixtures.processes import fresh_interpreter
 
 SCRIPT = """
-import json, sqlite3, sys
+import json, sys
 from dataclasses import replace
 from pathlib import Path
 from starlette.testclient import TestClient
-from config.settings import AuthSettings, SourceSettings
+from config.settings import AuthSettings
 from gateway.app import create_app
-from tests.fixtures.gateways import postgresql_fixture_settings
+from tests.fixtures.gateways import notes_source, postgresql_fixture_settings
 
 home = Path(sys.argv[1])
-with sqlite3.connect(home / "notes.sqlite") as db:
-    db.execute("CREATE TABLE notes (customer_id INTEGER PRIMARY KEY, note TEXT)")
-    db.execute("INSERT INTO notes VALUES (1, 'first')")
 seen = {}
 with postgresql_fixture_settings(home) as settings:
-    notes = SourceSettings(name="notes", url=f"sqlite:///{home / 'notes.sqlite'}")
+    notes = notes_source(home)
     off = AuthSettings(enabled=False)
     settings = replace(settings, sources=(*settings.sources, notes), auth=off)
     app = create_app(settings, background_refresh=False)

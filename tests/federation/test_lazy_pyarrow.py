@@ -11,19 +11,16 @@ import pytest
 from tests.fixtures.processes import fresh_interpreter
 
 SCRIPT = """
-import json, sqlite3, sys
+import json, sys
 from dataclasses import replace
 from pathlib import Path
 import sqlalchemy as sa
 from starlette.testclient import TestClient
-from config.settings import AuthSettings, FederationSettings, SourceSettings
+from config.settings import AuthSettings, FederationSettings
 from gateway.app import create_app
-from tests.fixtures.gateways import postgresql_fixture_settings
+from tests.fixtures.gateways import notes_source, postgresql_fixture_settings
 
 home = Path(sys.argv[1])
-with sqlite3.connect(home / "notes.sqlite") as db:
-    db.execute("CREATE TABLE notes (customer_id INTEGER PRIMARY KEY, note TEXT)")
-    db.execute("INSERT INTO notes VALUES (1, 'first')")
 seen = {}
 ARROW = "application/vnd.apache.arrow.stream"
 SLOW = "SELECT count(*) AS n FROM fx.big a, fx.big b, fx.big c"
@@ -32,7 +29,7 @@ with postgresql_fixture_settings(home) as settings:
     with engine.begin() as conn:
         conn.exec_driver_sql("CREATE TABLE big AS SELECT generate_series(1, 3000) AS n")
     engine.dispose()
-    notes = SourceSettings(name="notes", url=f"sqlite:///{home / 'notes.sqlite'}")
+    notes = notes_source(home)
     # long enough for the first federated query, which loads DuckDB, on a busy machine
     federation = replace(FederationSettings(), statement_timeout_ms=5000)
     settings = replace(

@@ -11,7 +11,6 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from config.settings import SchemaCacheSettings, Settings, SourceSettings
@@ -21,7 +20,7 @@ from gateway.federation.cancel import CancelToken
 from gateway.federation.cx_fetch import fetch_connectorx
 from schema_cache.model import Column
 from tests.federation.helpers import sql_client, without_auth
-from tests.live import mariadb_databases, postgresql_database
+from tests.live import mariadb_databases, postgresql_database, run_statements
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.mariadb]
 
@@ -53,11 +52,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     tmp = tmp_path_factory.mktemp("value_types")
     with postgresql_database() as pg_url, mariadb_databases() as (maria_url, _names):
         for url, statements in ((pg_url, PG), (maria_url, MARIA)):
-            engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-            with engine.begin() as conn:
-                for statement in statements:
-                    conn.exec_driver_sql(statement)
-            engine.dispose()
+            run_statements(url, statements)
         settings = Settings(
             sources=(SourceSettings("pg", pg_url), SourceSettings("maria", maria_url)),
             schema_cache=SchemaCacheSettings(snapshot_path=str(tmp / "snapshot.json")),

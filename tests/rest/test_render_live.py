@@ -8,13 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from config.settings import SchemaCacheSettings, Settings, SourceSettings
 from gateway.app import create_app
 from tests.federation.helpers import without_auth
-from tests.live import mariadb_databases, postgresql_database
+from tests.live import mariadb_databases, postgresql_database, run_statements
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.mariadb]
 
@@ -37,11 +36,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
             ),
         }
         for url, ddl in statements.items():
-            engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
-            with engine.begin() as conn:
-                for statement in ddl:
-                    conn.exec_driver_sql(statement)
-            engine.dispose()
+            run_statements(url, ddl)
         settings = Settings(
             sources=(SourceSettings("pg", pg_url), SourceSettings("maria", maria_url)),
             schema_cache=SchemaCacheSettings(snapshot_path=str(tmp / "snapshot.json")),
