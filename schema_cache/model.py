@@ -93,15 +93,20 @@ class Table:
     comment: str | None = None
     relationships: tuple[Relationship, ...] = ()
     _columns: dict[str, Column] = field(default_factory=dict, repr=False, compare=False)
+    _relationships: dict[str, Relationship] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_columns", {c.name: c for c in self.columns})
+        named: dict[str, Relationship] = {}
+        for rel in self.relationships:
+            named.setdefault(rel.name, rel)  # the first of a name wins, as a scan would
+        object.__setattr__(self, "_relationships", named)
 
     def get_column(self, name: str) -> Column | None:
         return self._columns.get(name)
 
     def get_relationship(self, name: str) -> Relationship | None:
-        return next((r for r in self.relationships if r.name == name), None)
+        return self._relationships.get(name)
 
     @property
     def column_names(self) -> tuple[str, ...]:

@@ -12,6 +12,8 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from gateway.graphql.compile import HIDDEN, AggregatePlan, Level
 from gateway.graphql.mutations import WritePlan, keyed_read
 from gateway.graphql.schema import Bundle
@@ -20,6 +22,7 @@ from gateway.query.aggregate import Aggregate, run_aggregate
 from gateway.query.coerce import CoercionError, coerce_value
 from gateway.query.context import QueryContext
 from gateway.query.executor import WriteReads, run_select, run_write
+from gateway.query.json_read import JsonRead, passthrough, plan_json_read, run_json_read
 from gateway.query.render import renderer_for
 from schema_cache.model import Catalog
 
@@ -31,6 +34,10 @@ class ReadPlan:
     select: ir.Select
     level: Level
     single: bool  # `_by_pk`: the row or null
+    # Planned on the first run (the plan is cached per document and variables): the read
+    # as one PostgreSQL statement, or None for the executor's other paths.
+    json: JsonRead | None = None
+    planned: bool = False
 
 
 @dataclass
@@ -40,7 +47,18 @@ class AggregateRoot:
 
 
 def run_read(ctx: QueryContext, plan: ReadPlan, catalog: Catalog) -> Any:
-    rows = run_select(ctx, plan.select, catalog).rows
+    if not plan.planned:
+        plan.json = plan_json_read(ctx, plan.select, catalog)
+        plan.planned = True
+    if plan.json is None:
+        rows = run_select(ctx, plan.select, catalog).rows
+    else:
+        text = run_json_read(plan.json)
+        if not plan.level.shaped and not has_aggregates(plan.level):
+            fragment = passthrough(plan.json, text, single=plan.single)
+            if fragment is not None:
+                return fragment  # PostgreSQL's text is the response's, byte for byte
+        rows = orjson.loads(text)
     fill_aggregates(ctx, plan.level, rows, catalog)
     shaped = [shape(plan.level, row) for row in rows] if plan.level.shaped else rows
     if plan.single:

@@ -20,7 +20,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from gateway.query.context import Bound, QueryContext
 from gateway.query.errors import MalformedRequestError, UnknownRelationshipError, unknown_name
 from gateway.query.ir import Embed, Field, Select, TableRef
-from gateway.query.json_select import can_build_json, json_statement, read_json_rows
+from gateway.query.json_read import prepare_json
+from gateway.query.json_select import can_build_json, read_json_rows
 from gateway.query.render import renderer_for
 from gateway.query.select import (
     compile_level,
@@ -44,16 +45,12 @@ def read_rows(
     bound = ctx.bind(select.target, catalog=catalog)
     source = (bound.source.name, bound.source.version, bound.dialect)
     if can_build_json(ctx, bound, select, catalog):
-        shape, values = shape_of(select)  # one statement: the embeds' values are slots too
-        prepared = ctx.statements.prepare(
-            ("json", *source, shape),
-            len(values),
-            lambda: json_statement(ctx, bound, shape, catalog),
-        )
-        if prepared is None:
+        found = prepare_json(ctx, bound, select, catalog)
+        if found is None:
             return read_json_rows(ctx, session, bound, select, catalog)
-        raw = session.fetch_prepared(bound.connector, prepared, prepared.params(values))[0][0]
-        rows: list[dict[str, Any]] = orjson.loads(raw)
+        rows: list[dict[str, Any]] = orjson.loads(
+            session.fetch_prepared(bound.connector, *found)[0][0]
+        )
         return rows
     level = plan_level(bound, select)
     # The root level's statement only: embeds are read per batch of parent keys below.

@@ -1,0 +1,115 @@
+"""A read PostgreSQL answers as one JSON text, planned once and passed through untouched.
+
+`plan_json_read` resolves everything a read needs that does not change between
+requests of the same shape and values (the tables it touches, the prepared
+statement, its typed parameters); a caller that repeats the read (a cached
+GraphQL plan) keeps the plan and only checks access and runs it.
+
+`passthrough` turns PostgreSQL's text into the bytes `orjson.dumps(orjson.loads(text))`
+would give, without building a Python object per value: whole-row levels come
+back compact (`row_to_json`, composite output) but for the `", \\n "` that
+`json_agg` puts between elements, which cannot occur inside a JSON string (a
+newline there is escaped). Levels of `json_build_object` (aliased keys: `"k" : v`)
+or of JSON-typed columns (the stored text's own spacing) are not compact and
+are parsed as before (`compact`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from connectors.base import Connector
+from connectors.types import TypeFamily
+from gateway.query.access import TableUse, current_access
+from gateway.query.context import Bound, QueryContext
+from gateway.query.ir import Select, TableRef
+from gateway.query.json_select import can_build_json, json_statement, named_by_model
+from gateway.query.prepared import Prepared
+from gateway.query.select import output_fields
+from gateway.query.session import read_session
+from gateway.query.shapes import shape_of
+from gateway.query.uses import table_uses
+from schema_cache.model import Catalog
+
+AGG_SEPARATOR = ", \n "  # between json_agg's elements
+
+
+@dataclass(frozen=True, slots=True)
+class JsonRead:
+    """One read's statement with its values bound, and every table it touches."""
+
+    uses: tuple[TableUse, ...]
+    connector: Connector
+    prepared: Prepared
+    params: dict[str, Any]
+    compact: bool  # PostgreSQL's text is compact once AGG_SEPARATOR is removed
+
+
+def plan_json_read(ctx: QueryContext, select: Select, catalog: Catalog) -> JsonRead | None:
+    """The read as one PostgreSQL statement, or None when another path must serve it.
+    Raises as the read would for values that do not fit their columns (422)."""
+    bound = ctx.bind(select.target, catalog=catalog)
+    if select.count or not can_build_json(ctx, bound, select, catalog):
+        return None
+    found = prepare_json(ctx, bound, select, catalog)
+    if found is None:
+        return None
+    prepared, params = found
+    uses = tuple(table_uses(select, catalog))
+    compact = _compact(ctx, bound, select, catalog)
+    return JsonRead(uses, bound.connector, prepared, params, compact)
+
+
+def prepare_json(
+    ctx: QueryContext, bound: Bound, select: Select, catalog: Catalog
+) -> tuple[Prepared, dict[str, Any]] | None:
+    """The shape's statement (built once) and this read's typed values, or None when the
+    statement does not bind every value (the caller builds it with the values inline)."""
+    shape, values = shape_of(select)  # one statement: the embeds' values are slots too
+    key = ("json", bound.source.name, bound.source.version, bound.dialect, shape)
+    prepared = ctx.statements.prepare(
+        key, len(values), lambda: json_statement(ctx, bound, shape, catalog)
+    )
+    if prepared is None:
+        return None
+    return prepared, prepared.params(values)
+
+
+def run_json_read(read: JsonRead) -> str:
+    """Check the caller's rights on every table, then read: the rows as JSON text."""
+    current_access().require(read.uses)  # every table, before any SQL
+    with read_session() as session:
+        text: str = session.fetch_prepared(read.connector, read.prepared, read.params)[0][0]
+        return text
+
+
+def passthrough(read: JsonRead, text: str, *, single: bool = False) -> orjson.Fragment | None:
+    """`text` as it goes into a response when it needs no parsing, else None. `single`: a
+    by-key read (`[{...}]` or `[]`) as its one object or `null`."""
+    if not read.compact:
+        return None
+    if single:
+        return orjson.Fragment(text[1:-1].replace(AGG_SEPARATOR, ",") or "null")
+    return orjson.Fragment(text.replace(AGG_SEPARATOR, ","))
+
+
+def _compact(ctx: QueryContext, bound: Bound, select: Select, catalog: Catalog) -> bool:
+    """Whether every level aggregates whole rows and no value is JSON-typed text."""
+    fields = output_fields(bound, select)
+    if not named_by_model(select, fields):
+        return False
+    for field in fields:
+        column = bound.table.get_column(field.column)
+        if column is None or column.family is TypeFamily.JSON:
+            return False
+    for embed in select.embeds:
+        rel = bound.table.get_relationship(embed.relationship)
+        if rel is None:
+            return False
+        target = TableRef(rel.target_source, rel.target_table, rel.target_schema or None)
+        if not _compact(ctx, ctx.bind(target, catalog=catalog), embed.select, catalog):
+            return False
+    return True

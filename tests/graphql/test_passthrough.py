@@ -1,0 +1,132 @@
+"""GraphQL reads PostgreSQL answers as one JSON text reach the client without being parsed:
+the bytes must be the ones the parsing path gives, for every value PostgreSQL spells."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import orjson
+import pytest
+from starlette.testclient import TestClient
+
+from config.settings import AuthSettings, SchemaCacheSettings, Settings, SourceSettings
+from gateway.app import create_app
+from gateway.graphql import run
+from tests.live import postgresql_database, run_statements
+
+TRICKY = [
+    "plain",
+    'quote " and backslash \\ and slash /',
+    "line\nbreak, \n and tab\t and cr\r",  # ", \n " inside a value: escaped, never stripped
+    "controls \x01\x08\x0c\x1f and del \x7f",
+    "unicode é ß 漢字 😀 \u2028 \u2029",
+    "",
+]
+
+SETUP = (
+    "CREATE TABLE owner (id integer PRIMARY KEY, name text, born date, seen timestamp, "
+    "paid numeric(12,2), ok boolean, tag uuid, blob bytea, doc jsonb)",
+    "CREATE TABLE pet (id integer PRIMARY KEY, owner_id integer REFERENCES owner(id), "
+    "name text, weight numeric(6,3))",
+)
+
+
+def _rows() -> Iterator[str]:
+    for i, text in enumerate(TRICKY, start=1):
+        literal = "E'" + "".join(f"\\x{ord(c):02x}" if ord(c) < 128 else c for c in text) + "'"
+        yield (
+            f"INSERT INTO owner VALUES ({i}, {literal}, DATE '2024-02-{i:02d}', "
+            f"TIMESTAMP '2024-02-01 10:00:0{i}.12345', {i}.50, {str(i % 2 == 0).lower()}, "
+            f"'00000000-0000-0000-0000-00000000000{i}', '\\x00ff{i:02x}', "
+            f'\'{{"k": [1, 2], "t": "{i}, \\n x"}}\')'
+        )
+        for j in range(1 + i % 3):
+            yield f"INSERT INTO pet VALUES ({i * 10 + j}, {i}, {literal}, {j}.125)"
+    yield "INSERT INTO owner (id) VALUES (99)"  # every value null, no pets
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    with postgresql_database() as url:
+        run_statements(url, [*SETUP, *_rows()])
+        snapshot = tmp_path_factory.mktemp("passthrough") / "snapshot.json"
+        settings = Settings(
+            sources=(SourceSettings(name="pg", url=url),),
+            schema_cache=SchemaCacheSettings(snapshot_path=str(snapshot), ttl_seconds=0),
+            auth=AuthSettings(enabled=False),
+        )
+        app = create_app(settings, background_refresh=False)
+        with TestClient(app) as client:
+            app.state.runtime.cache.refresh()
+            yield client
+
+
+QUERIES = [
+    "{ pg_owner(order_by: {id: asc}) { id name born seen paid ok tag blob"
+    " pet { id name weight } } }",
+    "{ pg_owner(order_by: {id: asc}, limit: 2) { id pet(order_by: {id: desc}) { name } } }",
+    "{ pg_owner(where: {id: {_gt: 1000}}) { id name } }",
+    "{ pg_owner_by_pk(id: 3) { id name pet { name } } }",
+    "{ pg_owner_by_pk(id: 12345) { id } }",
+    "{ pg_pet(order_by: {id: asc}) { id owner { name born } } }",
+    # not passed through: aliases (json_build_object spacing), JSON-typed values,
+    # __typename (reshaped), several root fields (each its own)
+    "{ pg_owner(order_by: {id: asc}) { id who: name pet { n: name } } }",
+    "{ pg_owner(order_by: {id: asc}) { id doc } }",
+    "{ pg_owner(order_by: {id: asc}) { __typename id name } }",
+    "{ a: pg_owner(limit: 1, order_by: {id: asc}) { id }"
+    " b: pg_pet(limit: 1, order_by: {id: asc}) { name } }",
+]
+
+
+def _post(client: TestClient, query: str) -> bytes:
+    response = client.post("/graphql", json={"query": query})
+    assert response.status_code == 200, response.text
+    assert b'"errors"' not in response.content, response.text
+    return response.content
+
+
+@pytest.mark.parametrize("query", QUERIES)
+def test_same_bytes_as_parsing_path(
+    client: TestClient, query: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = _post(client, query)
+    assert fast == orjson.dumps(orjson.loads(fast))  # compact, as orjson writes
+    monkeypatch.setattr(run, "passthrough", lambda *args, **kwargs: None)
+    parsed = _post(client, query)
+    assert fast == parsed
+
+
+def test_values_arrive_exactly(client: TestClient) -> None:
+    body: dict[str, Any] = orjson.loads(_post(client, QUERIES[0]))
+    owners = body["data"]["pg_owner"]
+    assert [o["name"] for o in owners] == [*TRICKY, None]
+    first = owners[0]
+    assert first["born"] == "2024-02-01"
+    assert first["seen"] == "2024-02-01T10:00:01.12345"
+    assert first["paid"] == "1.50"
+    assert first["ok"] is False
+    assert first["tag"] == "00000000-0000-0000-0000-000000000001"
+    assert first["pet"] == [
+        {"id": 10, "name": TRICKY[0], "weight": "0.125"},
+        {"id": 11, "name": TRICKY[0], "weight": "1.125"},
+    ]
+    assert owners[-1]["pet"] == []
+    assert [p["name"] for p in owners[2]["pet"]] == [TRICKY[2]]
+
+
+def test_passthrough_is_taken(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast path really serves the plain reads, and only those."""
+    served: list[bool] = []
+    real = run.passthrough
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        fragment = real(*args, **kwargs)
+        served.append(fragment is not None)
+        return fragment
+
+    monkeypatch.setattr(run, "passthrough", spy)
+    for query in (QUERIES[0], QUERIES[3], QUERIES[6], QUERIES[7], QUERIES[8]):
+        _post(client, query)
+    assert served == [True, True, False, False]  # __typename: reshaped, never offered
