@@ -20,13 +20,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import sqlalchemy as sa
 
 from connectors.base import Connector
+from connectors.errors import wrap_driver_error, wrap_execution_error
 from connectors.types import TypeFamily
 from gateway.query.access import TableUse, current_access
 from gateway.query.context import Bound, QueryContext
+from gateway.query.driver_read import fetch_value, observed
 from gateway.query.ir import Select, TableRef
 from gateway.query.json_select import can_build_json, json_statement, named_by_model
+from gateway.query.offload import reading_on_loop
 from gateway.query.prepared import Prepared
 from gateway.query.select import output_fields
 from gateway.query.session import read_session
@@ -81,6 +85,18 @@ def prepare_json(
 def run_json_read(read: JsonRead) -> str:
     """Check the caller's rights on every table, then read: the rows as JSON text."""
     current_access().require(read.uses)  # every table, before any SQL
+    engine = read.connector.loop_engine() if reading_on_loop() else None
+    if engine is not None and not observed(engine):
+        call = read.prepared.driver_call(engine.dialect, read.params)
+        if call is not None:
+            try:
+                direct: str = fetch_value(engine, *call)
+            except sa.exc.TimeoutError as exc:  # no pooled connection came free in time
+                raise wrap_driver_error(exc, read.connector.name) from exc
+            except sa.exc.SQLAlchemyError as exc:
+                connector = read.connector
+                raise wrap_execution_error(exc, connector.name, connector.dialect) from exc
+            return direct
     with read_session() as session:
         text: str = session.fetch_prepared(read.connector, read.prepared, read.params)[0][0]
         return text

@@ -47,17 +47,28 @@ class Prepared:
         }
 
     def run(self, conn: Connection, params: dict[str, Any]) -> Sequence[Row[Any]]:
-        if conn.dialect.name in DRIVER_SQL_DIALECTS:
-            compiled = self._compiled if self._checked else self._compile(conn)
-            if compiled is not None:
-                bound = {**self._defaults, **params}
-                for name, process in self._processors.items():
-                    bound[name] = process(bound[name])
-                return conn.exec_driver_sql(compiled.string, bound).all()
+        call = self.driver_call(conn.dialect, params)
+        if call is not None:
+            return conn.exec_driver_sql(*call).all()
         return conn.execute(self.statement, params).all()
 
-    def _compile(self, conn: Connection) -> SQLCompiler | None:
-        compiled = cast(SQLCompiler, self.statement.compile(dialect=conn.dialect))
+    def driver_call(
+        self, dialect: sa.Dialect, params: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The SQL string and parameters to hand the driver as they are, on the dialects that
+        take them so (None elsewhere, or when SQLAlchemy must expand the statement)."""
+        if dialect.name not in DRIVER_SQL_DIALECTS:
+            return None
+        compiled = self._compiled if self._checked else self._compile(dialect)
+        if compiled is None:
+            return None
+        bound = {**self._defaults, **params}
+        for name, process in self._processors.items():
+            bound[name] = process(bound[name])
+        return compiled.string, bound
+
+    def _compile(self, dialect: sa.Dialect) -> SQLCompiler | None:
+        compiled = cast(SQLCompiler, self.statement.compile(dialect=dialect))
         self._checked = True
         if (
             compiled.positional

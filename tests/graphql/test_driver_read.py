@@ -1,0 +1,130 @@
+"""GraphQL reads PostgreSQL answers as one JSON text go through the pooled driver connection
+directly (gateway/query/driver_read.py): same answers, same errors, and a broken connection
+is dropped from the pool as SQLAlchemy's own path would drop it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from starlette.testclient import TestClient
+
+from config.settings import AuthSettings, SchemaCacheSettings, Settings, SourceSettings
+from gateway.app import create_app
+from gateway.query import driver_read, json_read
+from tests.live import postgresql_database, run_statements
+
+SETUP = (
+    "CREATE TABLE item (id integer PRIMARY KEY, name text)",
+    "INSERT INTO item SELECT g, 'item ' || g FROM generate_series(1, 5) g",
+    # a read that outlasts the source's statement timeout
+    "CREATE VIEW slow AS SELECT g AS id, pg_sleep(0.2)::text AS z FROM generate_series(1, 3) g",
+)
+READ = "{ pg_item(order_by: {id: asc}, limit: 2) { id name } }"
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    with postgresql_database() as url:
+        run_statements(url, SETUP)
+        yield url
+
+
+@pytest.fixture(scope="module")
+def client(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    snapshot = tmp_path_factory.mktemp("direct") / "snapshot.json"
+    source = SourceSettings(name="pg", url=database, statement_timeout_ms=150)
+    settings = Settings(
+        sources=(source,),
+        schema_cache=SchemaCacheSettings(snapshot_path=str(snapshot), ttl_seconds=0),
+        auth=AuthSettings(enabled=False),
+    )
+    app = create_app(settings, background_refresh=False)
+    with TestClient(app) as running:
+        app.state.runtime.cache.refresh()
+        yield running
+
+
+@pytest.fixture
+def direct_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL of each read that took the direct path."""
+    calls: list[str] = []
+    real = driver_read.fetch_value
+
+    def spy(engine: sa.Engine, sql: str, params: dict[str, Any]) -> Any:
+        calls.append(sql)
+        return real(engine, sql, params)
+
+    monkeypatch.setattr(json_read, "fetch_value", spy)
+    return calls
+
+
+def _post(client: TestClient, query: str) -> dict[str, Any]:
+    response = client.post("/graphql", json={"query": query})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def test_reads_take_the_driver_path(client: TestClient, direct_calls: list[str]) -> None:
+    body = _post(client, READ)
+    assert body == {"data": {"pg_item": [{"id": 1, "name": "item 1"}, {"id": 2, "name": "item 2"}]}}
+    one = _post(client, "{ pg_item_by_pk(id: 5) { name } }")
+    assert one == {"data": {"pg_item_by_pk": {"name": "item 5"}}}
+    assert len(direct_calls) == 2
+    assert all("json_agg" in sql for sql in direct_calls)
+
+
+def test_statement_timeout_is_the_same_error(client: TestClient, direct_calls: list[str]) -> None:
+    body = _post(client, "{ pg_slow { id z } }")
+    assert direct_calls  # the slow read went the direct way
+    assert body["data"] is None
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["statement_timeout"]
+    assert "pg_sleep" not in str(body)  # no driver text
+    assert "canceling" not in str(body)
+    with _connection_path(client):
+        through_connection = _post(client, "{ pg_slow { id z } }")
+    assert len(direct_calls) == 1
+    assert through_connection == body
+    assert _post(client, READ)["data"]["pg_item"][0]["id"] == 1  # the connection is usable
+
+
+@contextmanager
+def _connection_path(client: TestClient) -> Iterator[None]:
+    """A statement listener on the loop engine: reads go through a `Connection`."""
+    engine = client.app.state.runtime.connectors["pg"].engines()[-1]  # type: ignore[attr-defined]
+
+    def listen(*_: Any) -> None:
+        return None
+
+    sa.event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listen)
+
+
+def test_a_killed_connection_fails_once_then_reads_recover(
+    client: TestClient, database: str, direct_calls: list[str]
+) -> None:
+    _post(client, READ)  # a pooled connection exists
+    admin = sa.create_engine(database, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        killed = conn.execute(
+            sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    admin.dispose()
+    assert killed >= 1
+    outcomes = [_post(client, READ) for _ in range(12)]  # more than the pool holds
+    failed = [o for o in outcomes if o.get("data") is None]
+    for body in failed:
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["source_unavailable"]
+    assert outcomes[-1]["data"]["pg_item"][0]["id"] == 1
+    assert 1 <= len(failed) <= killed  # each dead connection fails at most one read
+    assert len(direct_calls) == 1 + 12
