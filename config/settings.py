@@ -53,6 +53,22 @@ class SchemaCacheSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class FederationCacheSettings:
+    """The cache of rows /sql statements read from the sources (off by default).
+
+    Args:
+        ttl_seconds: how long a fragment's rows are served from the cache (0: off).
+        max_bytes: the most the cached rows may take (estimated), least recently used
+            dropped first.
+        exclude_sources: sources whose rows are never cached (always read fresh).
+    """
+
+    ttl_seconds: int = 0
+    max_bytes: int = 256 * 1024 * 1024
+    exclude_sources: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class FederationSettings:
     """The /sql surface: its engine and limits.
 
@@ -71,6 +87,7 @@ class FederationSettings:
     threads: int | None = None
     trino_url: str | None = None
     trino_user: str = "fedgate"
+    cache: FederationCacheSettings = field(default_factory=FederationCacheSettings)
 
 
 @dataclass(frozen=True, slots=True)

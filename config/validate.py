@@ -20,6 +20,7 @@ from config.errors import ConfigError
 from config.interpolate import child_path
 from config.settings import (
     AuthSettings,
+    FederationCacheSettings,
     FederationSettings,
     GraphQLSettings,
     OAuthSettings,
@@ -56,6 +57,8 @@ INT_RANGES: Mapping[tuple[type, str], tuple[int, int]] = {
     (FederationSettings, "row_cap"): (1, 10_000_000),
     (FederationSettings, "statement_timeout_ms"): (1, 86_400_000),
     (FederationSettings, "threads"): (1, 1_024),
+    (FederationCacheSettings, "ttl_seconds"): (0, 604_800),
+    (FederationCacheSettings, "max_bytes"): (1_048_576, 2**40),
     (AuthSettings, "key_expiry_days"): (1, 3_650),
     (AuthSettings, "key_max_expiry_days"): (1, 3_650),
     (AuthSettings, "rotation_grace_hours"): (0, 168),
@@ -133,6 +136,9 @@ def build_settings(
     _check_sources(settings.sources, context)
     _check_relationships(settings, context)
     _check_federation(settings.federation, context)
+    for index, name in enumerate(settings.federation.cache.exclude_sources):
+        path = child_path("federation.cache.exclude_sources", index)
+        _check_source_reference(name, [s.name for s in settings.sources], path, context)
     _check_auth(settings.auth, context)
     return settings
 

@@ -109,6 +109,17 @@ class DuckEngine:
             for alias in session.aliases.values():
                 self._release(alias)
 
+    def drop_table(self, name: str) -> None:
+        """Drop a table of the engine's own database (a fragment cache's entry)."""
+        with self._lock:
+            if self._root is None:
+                return
+            cursor = self._root.cursor()
+        try:
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+        finally:
+            cursor.close()
+
     def close(self) -> None:
         with self._lock:
             if self._root is not None:

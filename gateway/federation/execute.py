@@ -4,15 +4,17 @@ residual query, driver fragments registered as Arrow tables) joined in DuckDB.""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Generator, Hashable, Iterable, Sequence
 from contextlib import closing
-from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlglot import exp
 
 from config.errors import FedgateError
 from connectors.errors import SourceUnavailableError
+from gateway.federation.cached_reads import StatementReads
 from gateway.federation.cancel import CancelledError, CancelToken
 from gateway.federation.driver_fetch import iter_row_batches
 from gateway.federation.driver_values import timedelta_family
@@ -21,6 +23,7 @@ from gateway.federation.errors import SqlInvalidError, SqlOutOfMemoryError, SqlT
 from gateway.federation.join_types import as_catalog_types
 from gateway.federation.limits import FederationLimits
 from gateway.federation.plan import FETCH_ROUTES, BindJoin, Fragment, KeyFilter, Plan
+from gateway.federation.render_memo import RENDERED
 from gateway.federation.result import RenderedResult, Result, ResultColumn
 from gateway.federation.sqlgen import render_duckdb
 from schema_cache.model import Column
@@ -29,6 +32,7 @@ if TYPE_CHECKING:  # Arrow is loaded by the federated path and by Arrow-form pus
     import pyarrow as pa
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def execute_plan(
@@ -38,15 +42,17 @@ def execute_plan(
     token: CancelToken,
     *,
     rendered: bool = False,
+    reads: StatementReads | None = None,
 ) -> Result | RenderedResult:
     """The result of `plan`, at most `limits.row_cap` rows; errors leave as fedgate errors.
     A pushdown runs through the source's driver alone: DuckDB is not even imported, nor
     pyarrow when `rendered` (the caller answers in JSON, CSV or NDJSON) and the rows'
-    values allow (`rows_json`)."""
+    values allow (`rows_json`). With `reads`, what the sources send goes through the
+    fragment cache (`cached_reads`)."""
     try:
         if plan.pushdown is not None:
-            return _run_pushdown(plan, engine, limits, token, rendered)
-        return _run_in_duckdb(plan, engine, limits, token)
+            return _run_pushdown(plan, engine, limits, token, rendered, reads)
+        return _run_in_duckdb(plan, engine, limits, token, reads)
     except CancelledError as exc:
         raise _cancelled(token, limits) from exc
     except FedgateError as exc:  # a source interrupted by the cancel fails its statement
@@ -56,7 +62,11 @@ def execute_plan(
 
 
 def _run_in_duckdb(
-    plan: Plan, engine: DuckEngine, limits: FederationLimits, token: CancelToken
+    plan: Plan,
+    engine: DuckEngine,
+    limits: FederationLimits,
+    token: CancelToken,
+    reads: StatementReads | None,
 ) -> Result:
     """`_run_federated`, DuckDB's errors made fedgate errors."""
     import duckdb
@@ -72,7 +82,7 @@ def _run_in_duckdb(
         duckdb.TypeMismatchException,
     )
     try:
-        return _run_federated(plan, engine, limits, token)
+        return _run_federated(plan, engine, limits, token, reads)
     except duckdb.InterruptException as exc:
         raise _cancelled(token, limits) from exc
     except duckdb.OutOfMemoryException as exc:
@@ -96,12 +106,39 @@ def _cancelled(token: CancelToken, limits: FederationLimits) -> Exception:
 
 
 def _run_pushdown(
-    plan: Plan, engine: DuckEngine, limits: FederationLimits, token: CancelToken, rendered: bool
+    plan: Plan,
+    engine: DuckEngine,
+    limits: FederationLimits,
+    token: CancelToken,
+    rendered: bool,
+    reads: StatementReads | None,
 ) -> Result | RenderedResult:
     pushdown = plan.pushdown
     assert pushdown is not None
     sql, binds = pushdown.render(plan.values())
-    reader = iter_row_batches(
+    trace: dict[str, Any] = {"kind": "pushdown", "source": pushdown.source, "sql": sql}
+    if reads is not None and reads.caches(pushdown.source):
+        fetch = partial(_fetch_rows, plan, engine, limits, token, sql, binds)
+        batches = reads.read_rows(plan, sql, binds, fetch)
+        trace["cache"] = reads.trace()
+        return _pushdown_result(plan, batches, limits, trace, rendered)
+    if reads is not None:
+        trace["cache"] = reads.trace()
+    with closing(_row_reader(plan, engine, limits, token, sql, binds)) as reader:
+        return _pushdown_result(plan, reader, limits, trace, rendered)
+
+
+def _row_reader(
+    plan: Plan,
+    engine: DuckEngine,
+    limits: FederationLimits,
+    token: CancelToken,
+    sql: str,
+    binds: dict[str, Any],
+) -> Generator[Sequence[Sequence[Any]]]:
+    pushdown = plan.pushdown
+    assert pushdown is not None
+    return iter_row_batches(
         engine.connectors[pushdown.source],
         sql,
         binds,
@@ -112,22 +149,42 @@ def _run_pushdown(
         # run the statement as a parallel query
         stream_results=not (pushdown.bounded and pushdown.dialect == "postgresql"),
     )
-    trace = {"kind": "pushdown", "source": pushdown.source, "sql": sql}
-    rows: Iterable[Sequence[Sequence[Any]]] = reader
-    with closing(reader):
-        if rendered:
-            from gateway.federation.rows_json import render_rows
 
-            batches = list(reader)
-            answer = render_rows(
-                batches, pushdown.columns, plan.names, limits.row_cap, trace, pushdown.dialect
-            )
-            if answer is not None:
-                return answer
-            rows = batches  # a value only Arrow holds exactly: the Arrow route, same rows
-        from gateway.federation.arrow_fetch import arrow_table
 
-        table = arrow_table(rows, pushdown.columns, plan.names)
+def _fetch_rows(
+    plan: Plan,
+    engine: DuckEngine,
+    limits: FederationLimits,
+    token: CancelToken,
+    sql: str,
+    binds: dict[str, Any],
+) -> list[Sequence[Sequence[Any]]]:
+    with closing(_row_reader(plan, engine, limits, token, sql, binds)) as reader:
+        return list(reader)
+
+
+def _pushdown_result(
+    plan: Plan,
+    rows: Iterable[Sequence[Sequence[Any]]],
+    limits: FederationLimits,
+    trace: dict[str, Any],
+    rendered: bool,
+) -> Result | RenderedResult:
+    pushdown = plan.pushdown
+    assert pushdown is not None
+    if rendered:
+        from gateway.federation.rows_json import render_rows
+
+        batches = list(rows)
+        answer = render_rows(
+            batches, pushdown.columns, plan.names, limits.row_cap, trace, pushdown.dialect
+        )
+        if answer is not None:
+            return answer
+        rows = batches  # a value only Arrow holds exactly: the Arrow route, same rows
+    from gateway.federation.arrow_fetch import arrow_table
+
+    table = arrow_table(rows, pushdown.columns, plan.names)
     durations = timedelta_family(pushdown.dialect)
     columns = tuple(
         ResultColumn.from_arrow(f.name, f.type, c, durations)
@@ -137,7 +194,11 @@ def _run_pushdown(
 
 
 def _run_federated(
-    plan: Plan, engine: DuckEngine, limits: FederationLimits, token: CancelToken
+    plan: Plan,
+    engine: DuckEngine,
+    limits: FederationLimits,
+    token: CancelToken,
+    reads: StatementReads | None,
 ) -> Result:
     import pyarrow as pa
 
@@ -150,9 +211,13 @@ def _run_federated(
         fragments = {f.key: f for f in plan.fragments}
         materialized: set[str] = set()
         trace: dict[str, Any] = {"kind": "federated", "bind_joins": [], "fragments": {}}
-        _bind_joins(plan, engine, session, fragments, materialized, values, limits, token, trace)
+        reader = _Reader(engine, session, values, limits, token, reads)
+        _bind_joins(plan, reader, fragments, materialized, trace)
         shared = share_duplicates(fragments, materialized, values)
         trace["shared"] = shared
+        if reads is not None:
+            _read_cached(reader, fragments, materialized, shared)
+            trace["cache"] = reads.trace()
         fetched: dict[str, pa.Table] = {}
         for fragment in fragments.values():
             key = fragment.key
@@ -171,8 +236,7 @@ def _run_federated(
             if fragment.key not in shared:
                 alias = session.aliases.get(fragment.binding.name.source)
                 trace["fragments"][fragment.key] = fragment.render(values, alias)[0]
-        residual = inline_fragments(plan.residual, fragments, session, materialized, values, shared)
-        sql, params = render_duckdb(residual, values)
+        sql, params = _residual_sql(plan, fragments, session, materialized, values, shared)
         trace["residual"] = sql
         cursor = session.cursor.execute(sql, params)
         description = cursor.description or []
@@ -197,16 +261,106 @@ def _run_federated(
     return _capped(table, columns, limits.row_cap, trace)
 
 
-def _store(session: Session, key: str, table: pa.Table) -> None:
-    """A fetched Arrow table as a temporary table `key`: DuckDB estimates a registered Arrow
-    table at one row (and may then pick a join order that multiplies rows), a table's row
-    count is exact."""
+def _residual_sql(
+    plan: Plan,
+    fragments: dict[str, Fragment],
+    session: Session,
+    materialized: set[str],
+    values: dict[int, Any],
+    shared: dict[str, str],
+) -> tuple[str, Any]:
+    """The residual query as DuckDB runs it, remembered for the next run of the plan whose
+    fragments are read the same way (`render_memo`)."""
+    residual = plan.residual
+    assert residual is not None
+    state = (
+        tuple(
+            (k, f.route, f.key_filter, f.limit, tuple(c.name for c in f.columns))
+            for k, f in fragments.items()
+        ),
+        tuple(sorted(session.aliases.items())),
+        tuple(sorted(materialized)),
+        tuple(sorted(shared.items())),
+        tuple(values.items()),
+    )
+
+    def render() -> tuple[str, Any]:
+        tree = inline_fragments(residual, fragments, session, materialized, values, shared)
+        return render_duckdb(tree, values)
+
+    rendered: tuple[str, Any] = RENDERED.get_or_render((residual,), state, render)
+    return rendered
+
+
+def _store(session: Session, key: str, table: pa.Table, target: str | None = None) -> None:
+    """A fetched Arrow table as a temporary table `key` (or as the table `target`): DuckDB
+    estimates a registered Arrow table at one row (and may then pick a join order that
+    multiplies rows), a table's row count is exact."""
     view = f"{key}_arrow"
     session.cursor.register(view, table)
     try:
-        session.cursor.execute(f'CREATE TEMP TABLE "{key}" AS SELECT * FROM "{view}"')
+        into = target or f'TEMP TABLE "{key}"'
+        session.cursor.execute(f'CREATE {into} AS SELECT * FROM "{view}"')
     finally:
         session.cursor.unregister(view)
+
+
+@dataclass
+class _Reader:
+    """What reading a fragment needs; through the fragment cache when `reads` is set."""
+
+    engine: DuckEngine
+    session: Session
+    values: dict[int, Any]
+    limits: FederationLimits
+    token: CancelToken
+    reads: StatementReads | None
+
+    def remembered(self, name: str, fact: Hashable, compute: Callable[[], T]) -> T:
+        return compute() if self.reads is None else self.reads.remembered(name, fact, compute)
+
+    def caches(self, fragment: Fragment) -> bool:
+        return self.reads is not None and self.reads.caches(fragment.binding.name.source)
+
+    def read(self, fragment: Fragment, limit: int | None = None) -> None:
+        """The fragment's rows as the view `fragment.key`, from the cache or its source."""
+        assert self.reads is not None
+        if limit is not None and fragment.route == "postgres_scanner":
+            fragment = replace(fragment, route="postgres_query")  # see _probe
+        key = self.reads.fragment_key(fragment, self.values, limit)
+        self.reads.read_fragment(
+            self.session, fragment.key, key, partial(self._into, fragment, limit)
+        )
+
+    def _into(self, fragment: Fragment, limit: int | None, target: str) -> None:
+        if fragment.route in FETCH_ROUTES:
+            fetched = _fetch_driver(
+                self.engine, fragment, self.values, self.limits, self.token, limit
+            )
+            _store(self.session, fragment.key, fetched, f"TABLE {target}")
+            return
+        alias = self.session.aliases[fragment.binding.name.source]
+        sql, params = render_duckdb(fragment.reader(alias, self.values, limit=limit), self.values)
+        self.session.cursor.execute(f"CREATE TABLE {target} AS {sql}", params)
+
+
+def _read_cached(
+    reader: _Reader, fragments: dict[str, Fragment], materialized: set[str], shared: dict[str, str]
+) -> None:
+    """Every fragment of a cached source read through the cache (so scanner fragments are
+    read whole, not inline); a fetched fragment sharing another's read is a view of it."""
+    for fragment in fragments.values():
+        if fragment.key not in materialized | shared.keys() and reader.caches(fragment):
+            reader.read(fragment)
+            materialized.add(fragment.key)
+    for key, read in shared.items():
+        if (
+            key not in materialized
+            and read in materialized
+            and fragments[key].route in FETCH_ROUTES
+        ):
+            reader.session.cursor.execute(f'CREATE TEMP VIEW "{key}" AS SELECT * FROM "{read}"')
+            materialized.add(key)
 
 
 def _materialize(session: Session, fragment: Fragment, values: dict[int, Any]) -> None:
@@ -221,13 +375,9 @@ def _materialize(session: Session, fragment: Fragment, values: dict[int, Any]) -
 
 def _bind_joins(
     plan: Plan,
-    engine: DuckEngine,
-    session: Session,
+    reader: _Reader,
     fragments: dict[str, Fragment],
     materialized: set[str],
-    values: dict[int, Any],
-    limits: FederationLimits,
-    token: CancelToken,
     trace: dict[str, Any],
 ) -> None:
     """Read the filtered side of each candidate first; when small, filter the other side by
@@ -237,6 +387,7 @@ def _bind_joins(
     cut with the fewest keys is applied, and the rest are tried again, since a side cut to
     another's keys counts as filtered in turn (TPC-H Q5: region -> nation -> supplier).
     """
+    session, values, limits = reader.session, reader.values, reader.limits
     probed: dict[tuple[str, bool], bool] = {}
     found_keys: dict[tuple[str, str], list[Any] | None] = {}
     widest = max(limits.bind_join_max_keys, limits.bind_join_max_keys_wide)
@@ -251,16 +402,15 @@ def _bind_joins(
                 continue
             state = (small.key, small.key_filter is not None)
             if state not in probed:
-                probed[state] = small.key in materialized or _probe(
-                    engine, session, small, values, limits, token
-                )
+                probed[state] = small.key in materialized or _probe(reader, small)
                 if probed[state]:
                     materialized.add(small.key)
             if not probed[state]:
                 continue
             column = (small.key, candidate.small_column)
             if column not in found_keys:
-                found_keys[column] = _distinct_keys(session, *column, widest)
+                find = partial(_distinct_keys, session, *column, widest)
+                found_keys[column] = reader.remembered(small.key, ("keys", *column[1:]), find)
             keys = found_keys[column]
             if keys is None or len(keys) > max_bind_join_keys(big.binding.source.dialect, limits):
                 continue
@@ -298,16 +448,20 @@ def max_bind_join_keys(dialect: str, limits: FederationLimits) -> int:
     return limits.bind_join_max_keys_wide
 
 
-def _probe(
-    engine: DuckEngine,
-    session: Session,
-    fragment: Fragment,
-    values: dict[int, Any],
-    limits: FederationLimits,
-    token: CancelToken,
-) -> bool:
+def _probe(reader: _Reader, fragment: Fragment) -> bool:
     """Materialize the fragment if it has at most `bind_join_probe_rows` rows."""
-    cap = limits.bind_join_probe_rows
+    engine, session, values = reader.engine, reader.session, reader.values
+    limits, token, cap = reader.limits, reader.token, reader.limits.bind_join_probe_rows
+    if reader.caches(fragment):
+        reader.read(fragment, limit=cap + 1)
+        query = f'SELECT count(*) FROM "{fragment.key}"'
+        count = reader.remembered(
+            fragment.key, "count", lambda: session.cursor.execute(query).fetchone()
+        )
+        if count is None or count[0] > cap:
+            session.cursor.execute(f'DROP VIEW "{fragment.key}"')
+            return False
+        return True
     if fragment.route in FETCH_ROUTES:
         table = _fetch_driver(engine, fragment, values, limits, token, cap + 1)
         if table.num_rows > cap:
@@ -331,7 +485,8 @@ def _probe(
 def _distinct_keys(session: Session, key: str, column: str, most: int) -> list[Any] | None:
     quoted = column.replace('"', '""')
     rows = session.cursor.execute(
-        f'SELECT DISTINCT "{quoted}" FROM "{key}" WHERE "{quoted}" IS NOT NULL LIMIT ?',
+        # in order: the same keys make the same SQL text (a fragment cache key)
+        f'SELECT DISTINCT "{quoted}" FROM "{key}" WHERE "{quoted}" IS NOT NULL ORDER BY 1 LIMIT ?',
         [most + 1],
     ).fetchall()
     return None if len(rows) > most else [r[0] for r in rows]

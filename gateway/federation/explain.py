@@ -6,6 +6,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from gateway.federation.cached_reads import explain_states
 from gateway.federation.coltypes import fragment_arrow_type
 from gateway.federation.execute import inline_fragments, share_duplicates
 from gateway.federation.plan import ATTACHED_ROUTES, FETCH_ROUTES, SCANNER_ROUTES, Plan
@@ -57,10 +58,29 @@ def describe_plan(plan: Plan) -> dict[str, Any]:
     }
 
 
-def explain_with_duckdb_plan(service: SqlService, plan: Plan) -> dict[str, Any]:
-    """`describe_plan` plus DuckDB's physical plan of the residual query (fetched fragments
-    stand in as empty tables of their schema: nothing is read from the sources)."""
+def describe_with_cache(service: SqlService, plan: Plan) -> dict[str, Any]:
+    """`describe_plan` with, per fragment (or for the pushdown), whether the fragment cache
+    holds its read now: `cache` is `hit`, `miss`, `excluded` or `off`."""
     described = describe_plan(plan)
+    limits = service.limits
+    states = explain_states(
+        service.fragments,
+        service.engine,
+        limits.cache_exclude,
+        plan,
+        limits.bind_join_probe_rows,
+    )
+    if plan.pushdown is not None:
+        described["cache"] = states["pushdown"]
+    for fragment in described.get("fragments", []):
+        fragment["cache"] = states[fragment["name"]]
+    return described
+
+
+def explain_with_duckdb_plan(service: SqlService, plan: Plan) -> dict[str, Any]:
+    """`describe_with_cache` plus DuckDB's physical plan of the residual query (fetched
+    fragments stand in as empty tables of their schema: nothing is read from the sources)."""
+    described = describe_with_cache(service, plan)
     if plan.residual is None:
         return described
     fragments = {f.key: f for f in plan.fragments}

@@ -34,6 +34,10 @@ class FederationLimits:
         max_temp_directory_size: how much DuckDB may spill; beyond it a query fails (507).
         temp_directory: where DuckDB spills; None means `<fedgate home>/duckdb-tmp`.
         threads: DuckDB worker threads; None lets DuckDB use every core.
+        cache_ttl_s: how long rows read from a source are served from the fragment cache
+            (0: no cache; `fragment_cache`).
+        cache_max_bytes: the most the cached rows may take (estimated).
+        cache_exclude: sources whose rows are never cached.
     """
 
     row_cap: int = _DEFAULTS.row_cap
@@ -46,6 +50,9 @@ class FederationLimits:
     bind_join_max_keys: int = BIND_JOIN_MAX_KEYS
     bind_join_max_keys_wide: int = BIND_JOIN_MAX_KEYS_WIDE
     fetch_batch_rows: int = FETCH_BATCH_ROWS
+    cache_ttl_s: float = _DEFAULTS.cache.ttl_seconds
+    cache_max_bytes: int = _DEFAULTS.cache.max_bytes
+    cache_exclude: frozenset[str] = frozenset()
 
 
 def limits_from_settings(settings: Settings) -> FederationLimits:
@@ -63,4 +70,7 @@ def limits_from_settings(settings: Settings) -> FederationLimits:
         max_temp_directory_size=federation.max_temp_directory_size,
         temp_directory=temp,
         threads=federation.threads,
+        cache_ttl_s=federation.cache.ttl_seconds,
+        cache_max_bytes=federation.cache.max_bytes,
+        cache_exclude=frozenset(federation.cache.exclude_sources),
     )

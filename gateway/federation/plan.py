@@ -9,6 +9,7 @@ from typing import Any, Literal
 from sqlglot import exp
 
 from gateway.federation.coltypes import duckdb_type
+from gateway.federation.render_memo import RENDERED
 from gateway.federation.resolve import Binding
 from gateway.federation.sqlgen import identifier, render_duckdb, render_escaped, render_source
 from schema_cache.model import Column
@@ -54,7 +55,10 @@ class Pushdown:
         return self.binding.source.dialect
 
     def render(self, values: dict[int, Any]) -> tuple[str, dict[str, Any]]:
-        return render_source(self.tree, self.dialect, values)
+        rest = tuple(values.items())
+        return RENDERED.get_or_render(
+            (self.tree,), rest, lambda: render_source(self.tree, self.dialect, values)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +140,24 @@ class Fragment:
         self, values: dict[int, Any], attached: str | None = None, *, limit: int | None = None
     ) -> tuple[str, Any]:
         """(SQL, parameters): a `$n` list for DuckDB, a dict of binds for the driver route,
-        or SQL with the values escaped by the source's own driver (connectorx takes no binds)."""
+        or SQL with the values escaped by the source's own driver (connectorx takes no binds).
+        Remembered for the next run of a cached plan (`render_memo`)."""
+        parts = (self.binding, self.filters, self.order)
+        rest = (
+            self.alias,
+            self.route,
+            tuple(c.name for c in self.columns),
+            self.limit,
+            self.key_filter,
+            attached,
+            limit,
+            tuple(values.items()),
+        )
+        return RENDERED.get_or_render(parts, rest, lambda: self._render(values, attached, limit))
+
+    def _render(
+        self, values: dict[int, Any], attached: str | None, limit: int | None
+    ) -> tuple[str, Any]:
         if self.route == "postgres_query":
             return render_escaped(self.build(None, limit=limit), "postgresql", values), None
         tree = self.build(attached, limit=limit)

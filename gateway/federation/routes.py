@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -77,8 +77,10 @@ async def sql_endpoint(request: Request) -> Response:
         return Response(orjson.dumps(body), media_type=output.JSON)
     token = CancelToken()
     rendered = media in (output.JSON, output.CSV, output.NDJSON)
+    fresh = "no-cache" in request.headers.get("cache-control", "").lower()
     try:
-        result = await _run_watching_client(request, service, sql, params, token, rendered)
+        run = partial(service.run, rendered=rendered, fresh=fresh)
+        result = await _run_watching_client(request, run, sql, params, token)
     except CancelledError:
         # The client went away and its statement was interrupted: nobody reads this.
         return Response(status_code=CLIENT_CLOSED_REQUEST)
@@ -86,23 +88,22 @@ async def sql_endpoint(request: Request) -> Response:
 
 
 def _explain(service: SqlService | TrinoService, sql: str, params: list[Any]) -> Any:
-    from gateway.federation.explain import describe_plan
+    from gateway.federation.explain import describe_with_cache
     from gateway.federation.trino import TrinoService
 
     if isinstance(service, TrinoService):
         return service.plan(sql, params)
     # Without DuckDB's physical plan (`fedgate sql --explain` prints it): it names the
     # sources' files, which API clients have no business seeing.
-    return describe_plan(service.plan(sql, params))
+    return describe_with_cache(service, service.plan(sql, params))
 
 
 async def _run_watching_client(
     request: Request,
-    service: SqlService | TrinoService,
+    run: Callable[[str, list[Any], CancelToken], Result | RenderedResult],
     sql: str,
     params: list[Any],
     token: CancelToken,
-    rendered: bool,
 ) -> Result | RenderedResult:
     """Run in a worker thread; a client that disconnects cancels the statement."""
     result: Result | RenderedResult | None = None
@@ -118,7 +119,6 @@ async def _run_watching_client(
     async with anyio.create_task_group() as group:
         group.start_soon(watch)
         try:
-            run = partial(service.run, rendered=rendered)
             result = await anyio.to_thread.run_sync(run, sql, params, token)
         except Exception as exc:  # raised outside the group, not wrapped in an ExceptionGroup
             failure = exc
@@ -137,6 +137,11 @@ def _respond(result: Result | RenderedResult, media: str) -> Response:
         "X-Row-Count": str(result.row_count),
         "X-Truncated": "true" if result.truncated else "false",
     }
+    cache = result.trace.get("cache")
+    if cache is not None:  # the fragment cache is on: what it served
+        counts = [f"hit={cache['hit']}", f"miss={cache['miss']}"]
+        counts += ["refresh={}".format(cache["refresh"])] if cache["refresh"] else []
+        headers["X-Fedgate-Cache"] = " ".join(counts)
     if media == output.CSV:
         return _stream(output.iter_csv(result), "text/csv; charset=utf-8", headers)
     if media == output.NDJSON:

@@ -16,10 +16,12 @@ from cachetools import LRUCache
 
 from config.errors import FedgateError
 from gateway.auth.views import audit_hidden, visible_catalog
+from gateway.federation.cached_reads import statement_reads
 from gateway.federation.cancel import CancelToken
 from gateway.federation.engine import DuckEngine
 from gateway.federation.errors import SqlUnknownTableError
 from gateway.federation.execute import execute_plan
+from gateway.federation.fragment_cache import FragmentCache
 from gateway.federation.limits import FederationLimits
 from gateway.federation.plan import Plan
 from gateway.federation.planner import BoundStatement, bind_statement, build_plan
@@ -56,6 +58,9 @@ class SqlService:
         self.engine = DuckEngine(runtime.connectors, limits)
         self._plans: LRUCache[tuple[Any, ...], Plan] = LRUCache(maxsize=PLAN_CACHE_SIZE)
         self._plans_lock = threading.Lock()
+        self.fragments = FragmentCache(limits.cache_ttl_s, limits.cache_max_bytes, self._drop)
+        if self.fragments.enabled:
+            runtime.cache.subscribe(self._on_new_catalog)
 
     def bind(self, sql: str, params: Sequence[Any]) -> BoundStatement:
         """Check the `sql` scope, parse, resolve every table among those the caller may
@@ -94,35 +99,65 @@ class SqlService:
         return plan
 
     def clear(self) -> None:
-        """Forget the cached plans."""
+        """Forget the cached plans and fragments."""
         with self._plans_lock:
             self._plans.clear()
+        self.fragments.clear()
 
-    @overload
-    def run(self, sql: str, params: Sequence[Any], token: CancelToken) -> Result: ...
+    def _on_new_catalog(self, _catalog: Catalog, changed: frozenset[str]) -> None:
+        for source in changed:
+            self.fragments.drop_source(source)
+
+    def _drop(self, value: Any) -> None:
+        if isinstance(value, str):  # a DuckDB table (a pushdown's rows need nothing)
+            self.engine.drop_table(value)
 
     @overload
     def run(
-        self, sql: str, params: Sequence[Any], token: CancelToken, *, rendered: bool
+        self, sql: str, params: Sequence[Any], token: CancelToken, *, fresh: bool = False
+    ) -> Result: ...
+
+    @overload
+    def run(
+        self,
+        sql: str,
+        params: Sequence[Any],
+        token: CancelToken,
+        *,
+        rendered: bool,
+        fresh: bool = False,
     ) -> Result | RenderedResult: ...
 
     def run(
-        self, sql: str, params: Sequence[Any], token: CancelToken, *, rendered: bool = False
+        self,
+        sql: str,
+        params: Sequence[Any],
+        token: CancelToken,
+        *,
+        rendered: bool = False,
+        fresh: bool = False,
     ) -> Result | RenderedResult:
         """Plan and run one statement; the statement timeout cancels `token` (-> 504).
 
         Args:
             rendered: the answer goes out as JSON, CSV or NDJSON: a pushdown may come back
                 rendered, without Arrow (`execute_plan`).
+            fresh: read every source again, and refresh the fragment cache's entries
+                (`Cache-Control: no-cache`).
         """
-        plan = self.plan(sql, params)
+        plan = self.plan(sql, params)  # access is checked here, before any cache lookup
         timer = threading.Timer(self.limits.statement_timeout_s, token.cancel, ("timeout",))
         timer.daemon = True
         timer.start()
+        exclude = self.limits.cache_exclude
         try:
-            return execute_plan(plan, self.engine, self.limits, token, rendered=rendered)
+            with statement_reads(self.fragments, self.engine, exclude, fresh) as reads:
+                return execute_plan(
+                    plan, self.engine, self.limits, token, rendered=rendered, reads=reads
+                )
         finally:
             timer.cancel()
 
     def close(self) -> None:
+        self.fragments.clear()
         self.engine.close()

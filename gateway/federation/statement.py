@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlglot
+from cachetools import LRUCache
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, TokenError
@@ -29,6 +31,11 @@ _CLAUSE_NAMES: dict[type[exp.Expr], str] = {
 }
 
 
+PARSED_SIZE = 256
+_PARSED: LRUCache[str, exp.Query] = LRUCache(maxsize=PARSED_SIZE)  # statement text -> tree
+_PARSED_LOCK = threading.Lock()
+
+
 @dataclass(frozen=True, slots=True)
 class Statement:
     """A validated read query whose placeholders are numbered `$1..$n` (1-based)."""
@@ -43,6 +50,10 @@ def parse_statement(sql: str, params: Sequence[Any] = ()) -> Statement:
         raise SqlSyntaxError("'sql' must be a non-empty string", errors=[{"parameter": "sql"}])
     if len(sql) > MAX_SQL_CHARS:
         raise SqlRefusedError(f"the statement is longer than {MAX_SQL_CHARS} characters")
+    with _PARSED_LOCK:
+        parsed = _PARSED.get(sql)
+    if parsed is not None:  # the same text passed these checks before; never mutated
+        return Statement(parsed, check_params(parsed, params))
     numbered, _count = number_placeholders(sql)
     try:
         trees = [t for t in sqlglot.parse(numbered, read=READ_DIALECT) if t is not None]
@@ -68,7 +79,10 @@ def parse_statement(sql: str, params: Sequence[Any] = ()) -> Statement:
             f"not allowed in /sql: {names}",
             errors=[{"parameter": "sql", "refused": name} for name in refused],
         )
-    return Statement(tree, check_params(tree, params))
+    checked = Statement(tree, check_params(tree, params))
+    with _PARSED_LOCK:
+        _PARSED[sql] = tree
+    return checked
 
 
 def number_placeholders(sql: str) -> tuple[str, int]:

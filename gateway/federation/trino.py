@@ -65,7 +65,13 @@ class TrinoService(SqlService):
         return rewrite_for_trino(bound, self.limits.row_cap)
 
     def run(
-        self, sql: str, params: Sequence[Any], token: CancelToken, *, rendered: bool = False
+        self,
+        sql: str,
+        params: Sequence[Any],
+        token: CancelToken,
+        *,
+        rendered: bool = False,
+        fresh: bool = False,  # no fragment cache: Trino reads its sources every time
     ) -> Result:
         text = self.rewrite(self.bind(sql, params))
         columns, rows = self._execute(text, token)

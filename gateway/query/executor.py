@@ -20,6 +20,7 @@ from gateway.query.select import compile_count
 from gateway.query.session import Session, read_session
 from gateway.query.shapes import shape_of
 from gateway.query.uses import table_uses
+from gateway.query.write_counts import note_write
 from gateway.query.write_log import observe_write
 from gateway.query.writes import run_delete, run_insert, run_update
 from schema_cache.model import Catalog
@@ -109,5 +110,6 @@ def run_write(
             observe_write(statement, bound.table, None, refused.code)  # audited as failed
             raise
     result = Result(rows=rows, affected=affected)
+    note_write(connector, bound.table.schema, bound.table.name)  # cached /sql reads
     observe_write(statement, bound.table, result)  # the audit log, when auth is on
     return result

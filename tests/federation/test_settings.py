@@ -41,8 +41,14 @@ def test_defaults_and_a_relative_spill_directory(tmp_path: Path):
         ({"engine": "trino"}, "federation.trino_url", "needs federation.trino_url"),
         ({"trino_url": "trino:8080"}, "federation.trino_url", "http:// or https://"),
         ({"row_caps": 5}, "federation.row_caps", "did you mean 'row_cap'"),
+        ({"cache": {"ttl_seconds": -1}}, "federation.cache.ttl_seconds", "between 0"),
+        ({"cache": {"ttl_seconds": "1m"}}, "federation.cache.ttl_seconds", "an integer"),
+        ({"cache": {"max_bytes": 1000}}, "federation.cache.max_bytes", "between 1_048_576"),
+        ({"cache": {"exclude_sources": ["shpo"]}}, "federation.cache.exclude_sources[0]",
+         "unknown source 'shpo' (did you mean 'shop'?)"),
+        ({"cache": {"ttl": 60}}, "federation.cache.ttl", "valid keys: ttl_seconds, max_bytes"),
     ],
-)
+)  # fmt: skip
 def test_bad_values_name_the_key(federation, path, message):
     with pytest.raises(ConfigError) as raised:
         settings(federation)
@@ -54,3 +60,14 @@ def test_bad_values_name_the_key(federation, path, message):
 def test_sizes_accept_the_units_duckdb_reads():
     for size in ("512MB", "4GB", "2GiB", "1.5 GB", "100KB"):
         assert settings({"memory_limit": size}).federation.memory_limit == size
+
+
+def test_the_fragment_cache_is_off_unless_a_ttl_is_set():
+    off = limits_from_settings(settings({}))
+    on = limits_from_settings(
+        settings({"cache": {"ttl_seconds": 60, "max_bytes": 2**20, "exclude_sources": ["shop"]}})
+    )
+
+    assert off.cache_ttl_s == 0
+    assert off.cache_max_bytes == 256 * 2**20
+    assert (on.cache_ttl_s, on.cache_max_bytes, on.cache_exclude) == (60, 2**20, {"shop"})

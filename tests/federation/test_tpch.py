@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import orjson
 import pytest
 import sqlalchemy as sa
 import sqlglot
@@ -275,3 +276,32 @@ def test_q18_reads_lineitem_once_for_the_join_and_the_in_subquery(tpch):
     assert len(reads) == 1
     assert len(result.trace["shared"]) == 1
     assert "AS MATERIALIZED" in result.trace["residual"]
+
+
+def test_the_22_answers_hold_when_served_from_the_fragment_cache(tpch, tmp_path):
+    """With the fragment cache on, each query gives the official answer when its reads are
+    cached by its first run and served from the cache by its second (which reads nothing
+    from the sources)."""
+    from gateway.federation.limits import FederationLimits
+    from gateway.federation.output import json_body
+    from gateway.federation.service import SqlService
+
+    client, cases = tpch
+    runtime = _service(client).runtime
+    limits = FederationLimits(cache_ttl_s=3600, temp_directory=tmp_path, statement_timeout_s=120)
+    service = SqlService(runtime, limits)
+    try:
+        for nr, statement, answer in cases:
+            first = service.run(statement, [], CancelToken())
+            second = service.run(statement, [], CancelToken())
+            assert second.trace["cache"]["miss"] == 0, (nr, second.trace["cache"])
+            assert second.trace["cache"]["hit"] >= 1, nr
+            _, *lines = answer.removesuffix("\n").split("\n")
+            expected = [line.split("|") for line in lines]
+            for result in (first, second):
+                rows = orjson.loads(json_body(result))["rows"]
+                assert len(rows) == len(expected), nr
+                for got, want in zip(rows, expected, strict=True):
+                    assert all(matches(g, e) for g, e in zip(got, want, strict=True)), (nr, got)
+    finally:
+        service.close()
