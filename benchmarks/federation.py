@@ -40,7 +40,7 @@ import sqlalchemy as sa
 from config.settings import SchemaCacheSettings, Settings, SourceSettings
 from gateway.federation.cancel import CancelToken
 from gateway.federation.engine import DuckEngine
-from gateway.federation.execute import _fetch_driver
+from gateway.federation.fragment_reads import fetch_driver
 from gateway.federation.limits import FederationLimits
 from gateway.federation.plan import Fragment, Route
 from gateway.federation.resolve import Binding, TableName
@@ -146,9 +146,7 @@ def route_runners(
 
     def fetched(source: str, route: Route) -> Callable[[], int]:
         fragment = fragment_of(runtime, source, route)
-        return lambda: int(
-            _fetch_driver(engine, fragment, {}, limits, CancelToken(), None).num_rows
-        )
+        return lambda: int(fetch_driver(engine, fragment, {}, limits, CancelToken(), None).num_rows)
 
     pg_url = runtime.settings.source("pg").url
     maria_url = sa.make_url(runtime.settings.source("maria").url)

@@ -4,11 +4,9 @@ residual query, driver fragments registered as Arrow tables) joined in DuckDB.""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Generator, Hashable, Iterable, Sequence
-from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -16,15 +14,15 @@ from config.errors import FedgateError
 from connectors.errors import SourceUnavailableError
 from gateway.federation.cached_reads import StatementReads
 from gateway.federation.cancel import CancelledError, CancelToken
-from gateway.federation.driver_fetch import iter_row_batches
-from gateway.federation.driver_values import timedelta_family
 from gateway.federation.engine import DuckEngine, Session, uses_attachment
 from gateway.federation.errors import SqlInvalidError, SqlOutOfMemoryError, SqlTimeoutError
+from gateway.federation.fragment_reads import FragmentReader, fetch_driver, read_cached, store_arrow
 from gateway.federation.join_types import as_catalog_types
 from gateway.federation.limits import FederationLimits
 from gateway.federation.plan import FETCH_ROUTES, BindJoin, Fragment, KeyFilter, Plan
+from gateway.federation.pushdown_run import run_pushdown
 from gateway.federation.render_memo import RENDERED
-from gateway.federation.result import RenderedResult, Result, ResultColumn
+from gateway.federation.result import RenderedResult, Result, ResultColumn, capped
 from gateway.federation.sqlgen import render_duckdb
 from schema_cache.model import Column
 
@@ -32,7 +30,6 @@ if TYPE_CHECKING:  # Arrow is loaded by the federated path and by Arrow-form pus
     import pyarrow as pa
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 def execute_plan(
@@ -51,7 +48,7 @@ def execute_plan(
     fragment cache (`cached_reads`)."""
     try:
         if plan.pushdown is not None:
-            return _run_pushdown(plan, engine, limits, token, rendered, reads)
+            return run_pushdown(plan, engine, limits, token, rendered, reads)
         return _run_in_duckdb(plan, engine, limits, token, reads)
     except CancelledError as exc:
         raise _cancelled(token, limits) from exc
@@ -105,94 +102,6 @@ def _cancelled(token: CancelToken, limits: FederationLimits) -> Exception:
     return CancelledError(token.reason)
 
 
-def _run_pushdown(
-    plan: Plan,
-    engine: DuckEngine,
-    limits: FederationLimits,
-    token: CancelToken,
-    rendered: bool,
-    reads: StatementReads | None,
-) -> Result | RenderedResult:
-    pushdown = plan.pushdown
-    assert pushdown is not None
-    sql, binds = pushdown.render(plan.values())
-    trace: dict[str, Any] = {"kind": "pushdown", "source": pushdown.source, "sql": sql}
-    if reads is not None and reads.caches(pushdown.source):
-        fetch = partial(_fetch_rows, plan, engine, limits, token, sql, binds)
-        batches = reads.read_rows(plan, sql, binds, fetch)
-        trace["cache"] = reads.trace()
-        return _pushdown_result(plan, batches, limits, trace, rendered)
-    if reads is not None:
-        trace["cache"] = reads.trace()
-    with closing(_row_reader(plan, engine, limits, token, sql, binds)) as reader:
-        return _pushdown_result(plan, reader, limits, trace, rendered)
-
-
-def _row_reader(
-    plan: Plan,
-    engine: DuckEngine,
-    limits: FederationLimits,
-    token: CancelToken,
-    sql: str,
-    binds: dict[str, Any],
-) -> Generator[Sequence[Sequence[Any]]]:
-    pushdown = plan.pushdown
-    assert pushdown is not None
-    return iter_row_batches(
-        engine.connectors[pushdown.source],
-        sql,
-        binds,
-        max_rows=limits.row_cap + 1,
-        batch_rows=limits.fetch_batch_rows,
-        token=token,
-        # bounded by the row cap's LIMIT (planner.cap_rows): no cursor, so PostgreSQL may
-        # run the statement as a parallel query
-        stream_results=not (pushdown.bounded and pushdown.dialect == "postgresql"),
-    )
-
-
-def _fetch_rows(
-    plan: Plan,
-    engine: DuckEngine,
-    limits: FederationLimits,
-    token: CancelToken,
-    sql: str,
-    binds: dict[str, Any],
-) -> list[Sequence[Sequence[Any]]]:
-    with closing(_row_reader(plan, engine, limits, token, sql, binds)) as reader:
-        return list(reader)
-
-
-def _pushdown_result(
-    plan: Plan,
-    rows: Iterable[Sequence[Sequence[Any]]],
-    limits: FederationLimits,
-    trace: dict[str, Any],
-    rendered: bool,
-) -> Result | RenderedResult:
-    pushdown = plan.pushdown
-    assert pushdown is not None
-    if rendered:
-        from gateway.federation.rows_json import render_rows
-
-        batches = list(rows)
-        answer = render_rows(
-            batches, pushdown.columns, plan.names, limits.row_cap, trace, pushdown.dialect
-        )
-        if answer is not None:
-            return answer
-        rows = batches  # a value only Arrow holds exactly: the Arrow route, same rows
-    from gateway.federation.arrow_fetch import arrow_table
-
-    table = arrow_table(rows, pushdown.columns, plan.names)
-    durations = timedelta_family(pushdown.dialect)
-    columns = tuple(
-        ResultColumn.from_arrow(f.name, f.type, c, durations)
-        for f, c in zip(table.schema, pushdown.columns, strict=True)
-    )
-    return _capped(table, columns, limits.row_cap, trace)
-
-
 def _run_federated(
     plan: Plan,
     engine: DuckEngine,
@@ -211,21 +120,21 @@ def _run_federated(
         fragments = {f.key: f for f in plan.fragments}
         materialized: set[str] = set()
         trace: dict[str, Any] = {"kind": "federated", "bind_joins": [], "fragments": {}}
-        reader = _Reader(engine, session, values, limits, token, reads)
+        reader = FragmentReader(engine, session, values, limits, token, reads)
         _bind_joins(plan, reader, fragments, materialized, trace)
         shared = share_duplicates(fragments, materialized, values)
         trace["shared"] = shared
         if reads is not None:
-            _read_cached(reader, fragments, materialized, shared)
+            read_cached(reader, fragments, materialized, shared)
             trace["cache"] = reads.trace()
         fetched: dict[str, pa.Table] = {}
         for fragment in fragments.values():
             key = fragment.key
             if fragment.route in FETCH_ROUTES and key not in materialized and key not in shared:
-                fetched[key] = _fetch_driver(engine, fragment, values, limits, token, None)
+                fetched[key] = fetch_driver(engine, fragment, values, limits, token, None)
         for fragment in fragments.values():
             if fragment.route in FETCH_ROUTES and fragment.key not in materialized:
-                _store(session, fragment.key, fetched[shared.get(fragment.key, fragment.key)])
+                store_arrow(session, fragment.key, fetched[shared.get(fragment.key, fragment.key)])
                 materialized.add(fragment.key)
         for fragment in fragments.values():
             key = fragment.key
@@ -258,7 +167,7 @@ def _run_federated(
         for name, d in zip(plan.names, description, strict=True)
     )
     table, columns = as_catalog_types(table, columns, plan)
-    return _capped(table, columns, limits.row_cap, trace)
+    return capped(table, columns, limits.row_cap, trace)
 
 
 def _residual_sql(
@@ -292,77 +201,6 @@ def _residual_sql(
     return rendered
 
 
-def _store(session: Session, key: str, table: pa.Table, target: str | None = None) -> None:
-    """A fetched Arrow table as a temporary table `key` (or as the table `target`): DuckDB
-    estimates a registered Arrow table at one row (and may then pick a join order that
-    multiplies rows), a table's row count is exact."""
-    view = f"{key}_arrow"
-    session.cursor.register(view, table)
-    try:
-        into = target or f'TEMP TABLE "{key}"'
-        session.cursor.execute(f'CREATE {into} AS SELECT * FROM "{view}"')
-    finally:
-        session.cursor.unregister(view)
-
-
-@dataclass
-class _Reader:
-    """What reading a fragment needs; through the fragment cache when `reads` is set."""
-
-    engine: DuckEngine
-    session: Session
-    values: dict[int, Any]
-    limits: FederationLimits
-    token: CancelToken
-    reads: StatementReads | None
-
-    def remembered(self, name: str, fact: Hashable, compute: Callable[[], T]) -> T:
-        return compute() if self.reads is None else self.reads.remembered(name, fact, compute)
-
-    def caches(self, fragment: Fragment) -> bool:
-        return self.reads is not None and self.reads.caches(fragment.binding.name.source)
-
-    def read(self, fragment: Fragment, limit: int | None = None) -> None:
-        """The fragment's rows as the view `fragment.key`, from the cache or its source."""
-        assert self.reads is not None
-        if limit is not None and fragment.route == "postgres_scanner":
-            fragment = replace(fragment, route="postgres_query")  # see _probe
-        key = self.reads.fragment_key(fragment, self.values, limit)
-        self.reads.read_fragment(
-            self.session, fragment.key, key, partial(self._into, fragment, limit)
-        )
-
-    def _into(self, fragment: Fragment, limit: int | None, target: str) -> None:
-        if fragment.route in FETCH_ROUTES:
-            fetched = _fetch_driver(
-                self.engine, fragment, self.values, self.limits, self.token, limit
-            )
-            _store(self.session, fragment.key, fetched, f"TABLE {target}")
-            return
-        alias = self.session.aliases[fragment.binding.name.source]
-        sql, params = render_duckdb(fragment.reader(alias, self.values, limit=limit), self.values)
-        self.session.cursor.execute(f"CREATE TABLE {target} AS {sql}", params)
-
-
-def _read_cached(
-    reader: _Reader, fragments: dict[str, Fragment], materialized: set[str], shared: dict[str, str]
-) -> None:
-    """Every fragment of a cached source read through the cache (so scanner fragments are
-    read whole, not inline); a fetched fragment sharing another's read is a view of it."""
-    for fragment in fragments.values():
-        if fragment.key not in materialized | shared.keys() and reader.caches(fragment):
-            reader.read(fragment)
-            materialized.add(fragment.key)
-    for key, read in shared.items():
-        if (
-            key not in materialized
-            and read in materialized
-            and fragments[key].route in FETCH_ROUTES
-        ):
-            reader.session.cursor.execute(f'CREATE TEMP VIEW "{key}" AS SELECT * FROM "{read}"')
-            materialized.add(key)
-
-
 def _materialize(session: Session, fragment: Fragment, values: dict[int, Any]) -> None:
     """Read a `postgres_query()` fragment into a temporary table before the residual query
     is planned: DuckDB estimates a table function at one row and may then join a side of
@@ -375,7 +213,7 @@ def _materialize(session: Session, fragment: Fragment, values: dict[int, Any]) -
 
 def _bind_joins(
     plan: Plan,
-    reader: _Reader,
+    reader: FragmentReader,
     fragments: dict[str, Fragment],
     materialized: set[str],
     trace: dict[str, Any],
@@ -448,7 +286,7 @@ def max_bind_join_keys(dialect: str, limits: FederationLimits) -> int:
     return limits.bind_join_max_keys_wide
 
 
-def _probe(reader: _Reader, fragment: Fragment) -> bool:
+def _probe(reader: FragmentReader, fragment: Fragment) -> bool:
     """Materialize the fragment if it has at most `bind_join_probe_rows` rows."""
     engine, session, values = reader.engine, reader.session, reader.values
     limits, token, cap = reader.limits, reader.token, reader.limits.bind_join_probe_rows
@@ -463,10 +301,10 @@ def _probe(reader: _Reader, fragment: Fragment) -> bool:
             return False
         return True
     if fragment.route in FETCH_ROUTES:
-        table = _fetch_driver(engine, fragment, values, limits, token, cap + 1)
+        table = fetch_driver(engine, fragment, values, limits, token, cap + 1)
         if table.num_rows > cap:
             return False
-        _store(session, fragment.key, table)
+        store_arrow(session, fragment.key, table)
         return True
     alias = session.aliases[fragment.binding.name.source]
     if fragment.route == "postgres_scanner":
@@ -490,36 +328,6 @@ def _distinct_keys(session: Session, key: str, column: str, most: int) -> list[A
         [most + 1],
     ).fetchall()
     return None if len(rows) > most else [r[0] for r in rows]
-
-
-def _fetch_driver(
-    engine: DuckEngine,
-    fragment: Fragment,
-    values: dict[int, Any],
-    limits: FederationLimits,
-    token: CancelToken,
-    max_rows: int | None,
-) -> pa.Table:
-    from gateway.federation.arrow_fetch import fetch_arrow
-    from gateway.federation.cx_fetch import fetch_connectorx
-    from gateway.federation.duckdb_fetch import fetch_duckdb_native
-
-    sql, binds = fragment.render(values, limit=max_rows)
-    connector = engine.connectors[fragment.binding.name.source]
-    if fragment.route == "connectorx":
-        return fetch_connectorx(connector, sql, fragment.columns, token)
-    if fragment.route == "duckdb_native":
-        return fetch_duckdb_native(connector, sql, binds, fragment.columns, token)
-    return fetch_arrow(
-        engine.connectors[fragment.binding.name.source],
-        sql,
-        binds,
-        fragment.columns,
-        [c.name for c in fragment.columns],
-        max_rows=max_rows,
-        batch_rows=limits.fetch_batch_rows,
-        token=token,
-    )
 
 
 def inline_fragments(
@@ -630,13 +438,6 @@ def _read_signature(fragment: Fragment, values: dict[int, Any]) -> tuple[Any, ..
     neutral = replace(fragment, key="", alias="s", columns=fragment.binding.table.columns[:1])
     sql, params = neutral.render(values, "s")
     return (fragment.binding.name, fragment.route, sql, repr(params))
-
-
-def _capped(
-    table: pa.Table, columns: tuple[ResultColumn, ...], cap: int, trace: dict[str, Any]
-) -> Result:
-    truncated = table.num_rows > cap
-    return Result(table.slice(0, cap) if truncated else table, columns, truncated, trace)
 
 
 def _first_line(exc: Exception) -> str:

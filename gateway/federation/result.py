@@ -75,3 +75,10 @@ class RenderedResult:
     @property
     def row_count(self) -> int:
         return len(self.rows)
+
+
+def capped(
+    table: pa.Table, columns: tuple[ResultColumn, ...], cap: int, trace: dict[str, Any]
+) -> Result:
+    truncated = table.num_rows > cap
+    return Result(table.slice(0, cap) if truncated else table, columns, truncated, trace)

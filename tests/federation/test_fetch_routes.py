@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from gateway.federation.cancel import CancelToken
-from gateway.federation.execute import _fetch_driver
+from gateway.federation.fragment_reads import fetch_driver
 from gateway.federation.limits import limits_from_settings
 from gateway.federation.plan import Fragment
 from gateway.federation.resolve import Binding, TableName
@@ -46,7 +46,7 @@ def test_the_driver_route_conforms_types_like_the_scanner(service):
         CancelToken(),
     ).table  # DuckDB is running now
 
-    fetched = _fetch_driver(
+    fetched = fetch_driver(
         service.engine, orders_fragment(service), {}, service.limits, CancelToken(), None
     )
 
