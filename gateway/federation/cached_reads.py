@@ -10,18 +10,15 @@ from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from itertools import count
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from gateway.federation.engine import CACHE_SCHEMA, DuckEngine, Session
 from gateway.federation.fragment_cache import CacheKey, Entry, FragmentCache
 from gateway.federation.plan import SCANNER_ROUTES, Fragment, Plan
 from gateway.federation.resolve import Binding
 from gateway.query.write_counts import get_write_count
 
-if TYPE_CHECKING:
-    from gateway.federation.engine import DuckEngine, Session
-
 T = TypeVar("T")
-SCHEMA = "fedgate_cache"
 _names = count(1)
 _FIXED_WIDTH = {"BOOLEAN": 1, "TINYINT": 1, "SMALLINT": 2, "INTEGER": 4, "DATE": 4, "FLOAT": 4}
 _SAMPLE_ROWS = 64
@@ -67,8 +64,7 @@ class StatementReads:
         entry = None if self.fresh else self._lease(key)
         self._count(name, entry)
         if entry is None:
-            table = f'{SCHEMA}."f{next(_names)}"'
-            ensure_schema(session)
+            table = f'{CACHE_SCHEMA}."f{next(_names)}"'
             try:
                 produce(table)
                 size = table_bytes(session, table)
@@ -190,10 +186,6 @@ def statement_reads(
         yield reads
     finally:
         reads.release()
-
-
-def ensure_schema(session: Session) -> None:
-    session.cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
 
 
 def table_bytes(session: Session, table: str) -> int:

@@ -38,6 +38,7 @@ EXTENSION_BY_DIALECT = {
     "sqlite": "sqlite_scanner",
 }
 CONNECT_TIMEOUT_S = 10
+CACHE_SCHEMA = "fedgate_cache"
 
 
 @dataclass
@@ -147,6 +148,8 @@ class DuckEngine:
 
             self._root = duckdb.connect(":memory:", config=config)
             self._root.execute("SET GLOBAL TimeZone = 'UTC'")
+            # the fragment cache's tables (made here once: concurrent CREATE SCHEMA conflict)
+            self._root.execute(f"CREATE SCHEMA {CACHE_SCHEMA}")
         return self._root
 
     def _lease(self, binding: Binding) -> str:

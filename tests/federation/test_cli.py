@@ -63,6 +63,7 @@ def test_explain_prints_each_source_sql_and_duckdb_plan(capsys):
     plan = orjson.loads(capsys.readouterr().out)
     assert {f["source"] for f in plan["fragments"]} == {"shop", "analytics"}
     assert "HASH_JOIN" in plan["duckdb_plan"]
+    assert {f["cache"] for f in plan["fragments"]} == {"off"}  # federation.cache unset
 
 
 def test_a_bad_statement_is_an_error_message(capsys):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from config.settings import (
     Settings,
     SourceSettings,
 )
+from gateway.federation.cancel import CancelToken
 from tests.federation.helpers import RecordingAccess, sql_client, without_auth
 from tests.live import mariadb_databases, postgresql_database, run_statements
 
@@ -188,6 +190,44 @@ def test_a_write_through_fedgate_drops_the_entries_of_that_table(sources, cached
     assert after.headers["x-fedgate-cache"] == "hit=2 miss=1"  # customers, regions kept
     assert pushed.json()["rows"] == [["115.50"]]
     assert pushed.headers["x-fedgate-cache"] == "hit=0 miss=1"
+
+
+def test_a_graphql_mutation_drops_the_entries_of_that_table(sources, cached):
+    post(cached)
+    mutation = (
+        'mutation { update_maria_customers_by_pk(pk_columns: {id: 1}, _set: {name: "eve"}) { id } }'
+    )
+
+    changed = cached.post("/graphql", json={"query": mutation})
+    after = post(cached)
+
+    assert changed.status_code == 200, changed.text
+    assert "errors" not in changed.json(), changed.text
+    assert after.json()["rows"] == [["bob", "7.25", "N.A."], ["eve", "15.50", "Europe"]]
+    assert after.headers["x-fedgate-cache"] == "hit=2 miss=1"  # orders, regions kept
+
+
+def test_concurrent_statements_share_the_cache_and_answer_alike(sources, cached):
+    statements = [JOINED, PUSHED, big_join(0), big_join(1)] * 6
+    sql = service(cached)
+
+    def answer(statement: str) -> list[Any]:
+        return sql.run(statement, [], CancelToken()).table.to_pylist()
+
+    alone = {s: answer(s) for s in set(statements)}
+    sql.clear()  # every entry dropped: the threads below fill the cache together
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        together = list(pool.map(answer, statements))
+
+    assert together == [alone[s] for s in statements]
+    assert len(sql.fragments) > 0
+
+
+def big_join(floor: int) -> str:
+    return (
+        "SELECT o.id, c.name FROM pg.orders o JOIN maria.customers c ON c.id = o.customer_id "
+        f"WHERE o.id > {floor} ORDER BY o.id"
+    )
 
 
 def test_an_excluded_source_is_always_read_fresh(sources, tmp_path):
