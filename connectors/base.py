@@ -76,8 +76,13 @@ class Connector:
     def _create_loop_engine(self, url: sa.URL) -> AsyncEngine:
         driver = f"{url.get_backend_name()}+{self.loop_driver}"
         options = self.engine_options()
+        # Reads only, in autocommit: a connection going back to the pool has no transaction
+        # to roll back, so the pool does not try (a lock and a status check per request).
         engine = create_async_engine(
-            url.set(drivername=driver), isolation_level="AUTOCOMMIT", **options
+            url.set(drivername=driver),
+            isolation_level="AUTOCOMMIT",
+            pool_reset_on_return=None,
+            **options,
         )
         self.install_session_hooks(engine.sync_engine)
         return engine

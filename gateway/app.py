@@ -40,16 +40,16 @@ def create_app(settings: Settings, *, background_refresh: bool = True) -> Starle
                 auth.dispose()
 
     app = Starlette(
-        routes=[
+        routes=[  # the data surfaces first: the router tries each route in turn
+            *rest_routes(),
+            *graphql_routes(),
+            *sql_routes(),
             Route("/", health.index),
             Route("/healthz", health.healthz),
             Route("/readyz", health.readyz),
             Route("/catalog", health.catalog),
             Route("/openapi.json", openapi_json),
             *docs_routes(),
-            *rest_routes(),
-            *graphql_routes(),
-            *sql_routes(),
             *auth_routes(auth),
         ],
         middleware=auth_middleware(auth),

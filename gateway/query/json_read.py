@@ -5,13 +5,13 @@ requests of the same shape and values (the tables it touches, the prepared
 statement, its typed parameters); a caller that repeats the read (a cached
 GraphQL plan) keeps the plan and only checks access and runs it.
 
-`passthrough` turns PostgreSQL's text into the bytes `orjson.dumps(orjson.loads(text))`
-would give, without building a Python object per value: whole-row levels come
-back compact (`row_to_json`, composite output) but for the `", \\n "` that
-`json_agg` puts between elements, which cannot occur inside a JSON string (a
-newline there is escaped). Levels of `json_build_object` (aliased keys: `"k" : v`)
-or of JSON-typed columns (the stored text's own spacing) are not compact and
-are parsed as before (`compact`).
+`passthrough` hands PostgreSQL's text to the response as the bytes
+`orjson.dumps(orjson.loads(text))` would give, without building a Python object
+per value: whole-row levels come back compact (`to_json` of an array of rows,
+`row_to_json`: no space anywhere, strings escaped as orjson escapes them).
+Levels of `json_build_object` (aliased keys: `"k" : v`, and `json_agg`'s
+`", \\n "` between them) or of JSON-typed columns (the stored text's own spacing)
+are not compact and are parsed as before (`compact`).
 """
 
 from __future__ import annotations
@@ -38,8 +38,6 @@ from gateway.query.shapes import shape_of
 from gateway.query.uses import table_uses
 from schema_cache.model import Catalog
 
-AGG_SEPARATOR = ", \n "  # between json_agg's elements
-
 
 @dataclass(frozen=True, slots=True)
 class JsonRead:
@@ -49,7 +47,7 @@ class JsonRead:
     connector: Connector
     prepared: Prepared
     params: dict[str, Any]
-    compact: bool  # PostgreSQL's text is compact once AGG_SEPARATOR is removed
+    compact: bool  # PostgreSQL writes the text as orjson would (whole rows, no JSON column)
 
 
 def plan_json_read(ctx: QueryContext, select: Select, catalog: Catalog) -> JsonRead | None:
@@ -108,8 +106,8 @@ def passthrough(read: JsonRead, text: str, *, single: bool = False) -> orjson.Fr
     if not read.compact:
         return None
     if single:
-        return orjson.Fragment(text[1:-1].replace(AGG_SEPARATOR, ",") or "null")
-    return orjson.Fragment(text.replace(AGG_SEPARATOR, ","))
+        return orjson.Fragment(text[1:-1] or "null")
+    return orjson.Fragment(text)
 
 
 def _compact(ctx: QueryContext, bound: Bound, select: Select, catalog: Catalog) -> bool:
