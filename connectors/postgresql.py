@@ -23,12 +23,16 @@ class PostgreSQLConnector(Connector):
     loop_driver = "psycopg_async"
 
     def engine_options(self) -> dict[str, Any]:
+        from connectors.postgresql_interval import interval_context  # imports psycopg
+
         options = super().engine_options()
         timeout = self.settings.statement_timeout_ms
         options["connect_args"] = {
             "connect_timeout": self.settings.connect_timeout_s,
             "options": f"-c statement_timeout={timeout}",
             "application_name": "fedgate",
+            # intervals keep their months, days and time apart (postgresql_interval)
+            "context": interval_context(),
         }
         return options
 

@@ -21,6 +21,8 @@ from gateway.federation.driver_values import (
     converter,
     decimal_text,
     holds_json,
+    interval_tuple,
+    is_interval,
     is_unconstrained_decimal,
 )
 from schema_cache.model import Column
@@ -102,7 +104,7 @@ def rows_to_batch(
         converted = [None if v is None else convert(v) for v in values]
         if is_unconstrained_decimal(column):
             # decimal(p, s) of the values, exactly (a batch of nulls takes the others' type)
-            arrays.append(pa.array(converted))
+            arrays.append(_unconstrained_decimals(converted))
             continue
         type_ = arrow_type(column)
         if column.family is TypeFamily.TIME and any(isinstance(v, timedelta) for v in converted):
@@ -111,10 +113,28 @@ def rows_to_batch(
     return pa.RecordBatch.from_arrays(arrays, names=list(names))
 
 
+def _unconstrained_decimals(values: list[Any]) -> pa.Array:
+    """A NUMERIC without precision: the decimal type of its values (`pa.array` infers it);
+    values beyond decimal256's 76 digits, which no Arrow decimal holds, as their exact text
+    (`_unify` makes other batches' decimals text too)."""
+    try:
+        return pa.array(values)
+    except pa.ArrowInvalid:
+        return pa.array([None if v is None else format(v, "f") for v in values], pa.string())
+
+
 def _inferred(values: list[Any]) -> pa.Array:
     """A computed column in the type Arrow infers; JSON objects, or a mix Arrow cannot type
     (objects and arrays: a computed jsonb), as JSON text (`arrow.json`): a struct would give
-    every object the keys of all the others."""
+    every object the keys of all the others. PostgreSQL intervals as month_day_nano, their
+    months, days and time apart (Arrow would infer a duration)."""
+    if any(is_interval(v) for v in values):
+        return pa.array(
+            [None if v is None else interval_tuple(v) for v in values],
+            pa.month_day_nano_interval(),
+        )
+    if _needs_uint64(values):
+        return pa.array(values, pa.uint64())
     if not holds_json(values):
         try:
             return pa.array(values, from_pandas=False)
@@ -122,6 +142,16 @@ def _inferred(values: list[Any]) -> pa.Array:
             if not any(isinstance(v, list) for v in values):
                 raise
     return pa.array(computed_json(values), pa.json_())
+
+
+def _needs_uint64(values: list[Any]) -> bool:
+    """Integers beyond int64, none negative (MySQL's BIGINT UNSIGNED, computed)."""
+    ints = [v for v in values if v is not None]
+    return (
+        bool(ints)
+        and all(type(v) is int and 0 <= v < 2**64 for v in ints)
+        and any(v >= 2**63 for v in ints)
+    )
 
 
 def _empty_type(column: Column | None) -> pa.DataType:
@@ -134,10 +164,23 @@ def _unify(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
     schemas = {b.schema for b in batches}
     if len(schemas) == 1:
         return batches
-    batches = [_typed_nulls(b, batches) for b in batches]
+    batches = [_decimals_as_text(_typed_nulls(b, batches), batches) for b in batches]
     schemas = {b.schema for b in batches}
     schema = pa.unify_schemas(list(schemas), promote_options="permissive")
     return [b.cast(schema) for b in batches]
+
+
+def _decimals_as_text(batch: pa.RecordBatch, batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    """A NUMERIC without precision's decimals as their exact text where another batch holds
+    values too wide for any Arrow decimal as text (`_unconstrained_decimals`)."""
+    arrays = list(batch.columns)
+    for index, array in enumerate(arrays):
+        if pa.types.is_decimal(array.type) and any(
+            pa.types.is_string(b.column(index).type) for b in batches
+        ):
+            texts = [None if v is None else format(v, "f") for v in array.to_pylist()]
+            arrays[index] = pa.array(texts, pa.string())
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
 
 
 def _typed_nulls(batch: pa.RecordBatch, batches: list[pa.RecordBatch]) -> pa.RecordBatch:

@@ -91,8 +91,25 @@ def is_text_in_duckdb(column: Column) -> bool:
     return column.family is TypeFamily.DECIMAL and not is_exact_on_scanner(column)
 
 
+def is_unsigned_bigint(column: Column) -> bool:
+    """MySQL's BIGINT UNSIGNED: up to 2^64 - 1, beyond int64 (Arrow's uint64, DuckDB's
+    UBIGINT)."""
+    return column.family is TypeFamily.BIGINT and "unsigned" in column.native_type.lower()
+
+
+def is_text_in_arrow(column: Column) -> bool:
+    """A decimal declared wider than Arrow's decimal256 (PostgreSQL's numeric(100, 5)): a
+    pushdown holds its exact text (a NUMERIC without precision whose values are that wide
+    too: `arrow_fetch`)."""
+    return (
+        column.family is TypeFamily.DECIMAL and (column.precision or 0) > MAX_WIDE_DECIMAL_PRECISION
+    )
+
+
 def duckdb_type(column: Column) -> str:
     """The DuckDB type a fetched column is conformed to."""
+    if is_unsigned_bigint(column):
+        return "UBIGINT"
     if column.family is TypeFamily.DECIMAL:
         precision, scale = decimal_shape(column) or (MAX_DECIMAL_PRECISION, 0)
         return f"DECIMAL({precision}, {scale})"
@@ -111,6 +128,10 @@ def arrow_type(column: Column) -> pa.DataType:
     """The Arrow type a column fetched through a driver is conformed to."""
     import pyarrow as pa
 
+    if is_unsigned_bigint(column):
+        return pa.uint64()
+    if is_text_in_arrow(column):
+        return pa.string()
     if column.family is TypeFamily.DECIMAL:
         precision, scale = fetched_decimal_shape(column)
         if precision > MAX_DECIMAL_PRECISION:

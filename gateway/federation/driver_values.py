@@ -12,7 +12,8 @@ from typing import Any
 import orjson
 
 from connectors.types import TypeFamily
-from gateway.federation.coltypes import fetched_decimal_shape
+from gateway.federation.coltypes import fetched_decimal_shape, is_text_in_arrow
+from gateway.query.durations import interval_parts
 from gateway.query.render import EXACT, renderer_for
 from schema_cache.model import Column
 
@@ -31,6 +32,8 @@ def converter(column: Column) -> Convert:
     values: `is_unconstrained_decimal`)."""
     if is_unconstrained_decimal(column):
         return _decimal
+    if is_text_in_arrow(column):
+        return decimal_text(column)
     if column.family is TypeFamily.DECIMAL:
         quantum = Decimal(1).scaleb(-fetched_decimal_shape(column)[1])
         return lambda v: _decimal(v).quantize(quantum, context=EXACT)
@@ -89,12 +92,19 @@ def _time(value: Any) -> time | timedelta:
     return time.fromisoformat(str(value))
 
 
-def _interval(value: Any) -> Any:
-    """A timedelta as (months, days, nanoseconds): Arrow's month_day_nano interval."""
-    if isinstance(value, timedelta):
-        nanos = (value.seconds * 1_000_000 + value.microseconds) * 1000
-        return (0, value.days, nanos)
-    return value
+def interval_tuple(value: Any) -> Any:
+    """An interval as (months, days, nanoseconds): Arrow's month_day_nano interval, a
+    PostgreSQL interval's three parts kept (`query.durations.interval_parts`)."""
+    parts = interval_parts(value)
+    if parts is None:
+        return value
+    months, days, micros = parts
+    return (months, days, micros * 1000)
+
+
+def is_interval(value: Any) -> bool:
+    """A PostgreSQL interval as read (`connectors.postgresql_interval`), its parts kept."""
+    return getattr(value, "parts", None) is not None
 
 
 def _array_converter(column: Column) -> Convert:
@@ -130,7 +140,7 @@ _CONVERTERS: dict[TypeFamily, Convert] = {
     TypeFamily.DATETIME: _datetime,
     TypeFamily.DATETIME_TZ: _datetime_tz,
     TypeFamily.TIME: _time,
-    TypeFamily.INTERVAL: _interval,
+    TypeFamily.INTERVAL: interval_tuple,
     TypeFamily.JSON: _json,
     TypeFamily.BINARY: bytes,
 }

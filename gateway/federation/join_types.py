@@ -56,11 +56,12 @@ def as_catalog_types(
             typed[index] = ResultColumn(result.name, TypeFamily.TIME)
         elif is_text_in_duckdb(column) and pa.types.is_string(array.type):
             decimals = _decimals(array, column)
+            scale = None  # over 76 digits: its exact text, a decimal still (as pushed down)
             if decimals is not None:
                 field = table.field(index).with_type(decimals.type)
                 table = table.set_column(index, field, decimals)
                 scale = decimals.type.scale if pa.types.is_decimal(decimals.type) else None
-                typed[index] = ResultColumn(result.name, TypeFamily.DECIMAL, scale)
+            typed[index] = ResultColumn(result.name, TypeFamily.DECIMAL, scale)
     return table, tuple(typed)
 
 

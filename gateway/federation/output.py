@@ -19,6 +19,7 @@ import orjson
 from connectors.types import TypeFamily
 from gateway.federation.result import RenderedResult, Result, ResultColumn
 from gateway.media import negotiate as negotiate_media
+from gateway.query.durations import iso_duration
 from gateway.query.render import Renderer, renderer_for
 from schema_cache.model import Column
 
@@ -61,15 +62,11 @@ def _array(value: Any) -> Any:
 
 def _interval(value: Any) -> Any:
     """A month_day_nano interval (pyarrow's MonthDayNano, a (months, days, nanoseconds)
-    tuple) in ISO 8601; a timedelta (an Arrow duration) as the REST surface renders it."""
-    if value is None or not isinstance(value, tuple):
-        return renderer_for(Column("", TypeFamily.INTERVAL, "", True))(value)
-    months, days, nanos = value
-    text = "P" + (f"{months}M" if months else "") + (f"{days}D" if days else "")
-    if nanos:
-        seconds = f"{nanos / 1e9:.9f}".rstrip("0").rstrip(".")
-        text += f"T{seconds}S"
-    return text if text != "P" else "PT0S"
+    tuple) or a timedelta (an Arrow duration) in ISO 8601, as the REST surface renders an
+    interval (`query.durations`)."""
+    if isinstance(value, tuple):
+        return iso_duration(*value)
+    return renderer_for(Column("", TypeFamily.INTERVAL, "", True))(value)
 
 
 def rendered_rows(

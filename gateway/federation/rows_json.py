@@ -15,11 +15,18 @@ from decimal import Decimal
 from typing import Any
 
 from connectors.types import TypeFamily
-from gateway.federation.coltypes import MAX_DECIMAL_PRECISION, fetched_decimal_shape
+from gateway.federation.coltypes import (
+    MAX_DECIMAL_PRECISION,
+    fetched_decimal_shape,
+    is_text_in_arrow,
+    is_unsigned_bigint,
+)
 from gateway.federation.driver_values import (
     computed_json,
     converter,
     holds_json,
+    interval_tuple,
+    is_interval,
     is_unconstrained_decimal,
     timedelta_family,
 )
@@ -28,6 +35,7 @@ from gateway.federation.result import RenderedResult, ResultColumn
 from schema_cache.model import Column
 
 INT64 = range(-(2**63), 2**63)
+UINT64 = range(2**64)
 # Python type of a computed column's values -> the family of the Arrow type inferred for it
 _INFERRED: dict[type, TypeFamily] = {
     bool: TypeFamily.BOOLEAN,
@@ -85,9 +93,12 @@ def _conformed(name: str, column: Column, values: list[Any]) -> tuple[ResultColu
     held = [None if v is None else convert(v) for v in values]
     family = column.family
     if family in (TypeFamily.INTEGER, TypeFamily.BIGINT):
-        _require(all(v is None or v in INT64 for v in held))
+        held_range = UINT64 if is_unsigned_bigint(column) else INT64
+        _require(all(v is None or v in held_range for v in held))
     elif family is TypeFamily.INTERVAL:
         _require(all(v is None or isinstance(v, tuple) for v in held))
+    elif is_text_in_arrow(column):  # its exact text, as `arrow_fetch` holds it
+        return ResultColumn(name, family), held
     elif is_unconstrained_decimal(column):  # typed from its values, as Arrow infers
         return _inferred_decimal(name, held)
     elif family is TypeFamily.DECIMAL:
@@ -106,6 +117,10 @@ def _inferred(name: str, values: list[Any], dialect: str) -> tuple[ResultColumn,
         return ResultColumn(name, TypeFamily.JSON), computed_json(values)
     _require(len(kinds) == 1)
     kind = kinds.pop()
+    if is_interval(next(v for v in values if v is not None)):  # Arrow's month_day_nano
+        return ResultColumn(name, TypeFamily.INTERVAL), [
+            None if v is None else interval_tuple(v) for v in values
+        ]
     if kind is Decimal:
         return _inferred_decimal(name, values)
     if kind is timedelta:  # an Arrow duration
@@ -118,9 +133,13 @@ def _inferred(name: str, values: list[Any], dialect: str) -> tuple[ResultColumn,
     inferred = _INFERRED.get(kind)
     if inferred is None:
         raise _NotExactError  # uuid, dict, list, ...: Arrow's own inference decides
-    if kind is int:
-        _require(all(v is None or v in INT64 for v in values))
+    if kind is int:  # int64; uint64 when a value needs it and none is negative
+        _require(all(v is None or v in INT64 for v in values) or _are_uint64(values))
     return ResultColumn(name, inferred), values
+
+
+def _are_uint64(values: list[Any]) -> bool:
+    return all(v is None or v in UINT64 for v in values)
 
 
 def _inferred_decimal(name: str, values: list[Any]) -> tuple[ResultColumn, list[Any]]:

@@ -47,13 +47,18 @@ def _custom(name: str, description: str) -> GraphQLScalarType:
 
 
 CUSTOM = {
-    "bigint": _custom("bigint", "A 64-bit integer."),
+    "bigint": _custom(
+        "bigint", "A 64-bit integer (MySQL's BIGINT UNSIGNED: up to 18446744073709551615)."
+    ),
     "numeric": _custom("numeric", "An exact decimal number, sent as a string to stay exact."),
     "date": _custom("date", "A date, YYYY-MM-DD."),
     "time": _custom("time", "A time of day, HH:MM:SS[.ffffff]."),
     "timestamp": _custom("timestamp", "A date and time without time zone (ISO 8601)."),
     "timestamptz": _custom("timestamptz", "A date and time with time zone, in UTC (ISO 8601)."),
-    "interval": _custom("interval", "A duration (ISO 8601, e.g. P1DT2H)."),
+    "interval": _custom(
+        "interval",
+        "A duration (ISO 8601, e.g. P1DT2H, -PT1H30M; months, days and time kept apart).",
+    ),
     "uuid": _custom("uuid", "A UUID."),
     "jsonb": _custom("jsonb", "Any JSON value."),
     "bytea": _custom("bytea", "Bytes, base64-encoded."),

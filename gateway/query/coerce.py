@@ -23,8 +23,10 @@ from schema_cache.model import Column
 
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
+UINT32 = (0, 2**32 - 1)
+UINT64 = (0, 2**64 - 1)
 _DURATION = re.compile(
-    r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+    r"^(?P<neg>-)?P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
 )
 
 
@@ -61,8 +63,16 @@ def coerce_for(model: Column, column: str, value: Any, parameter: str | None = N
         ) from None
 
 
+def _integer_bounds(column: Column) -> tuple[int, int]:
+    """int32 or int64; MySQL's unsigned integers: from 0 (INT UNSIGNED to 2^32 - 1,
+    BIGINT UNSIGNED to 2^64 - 1)."""
+    if "unsigned" in column.native_type.lower():
+        return UINT32 if column.family is TypeFamily.INTEGER else UINT64
+    return INT32 if column.family is TypeFamily.INTEGER else INT64
+
+
 def _integer(value: Any, column: Column) -> int:
-    bounds = INT32 if column.family is TypeFamily.INTEGER else INT64
+    bounds = _integer_bounds(column)
     if isinstance(value, bool):
         raise CoercionError("an integer")
     try:
@@ -146,11 +156,14 @@ def _datetime(value: Any, column: Column) -> datetime:
 
 
 def _interval(value: Any, _column: Column) -> timedelta:
+    """A duration with an optional leading minus (`-PT1H30M`, as intervals render)."""
     match = _DURATION.match(str(value))
-    if not match or str(value) in ("P", "PT"):
-        raise CoercionError("an ISO 8601 duration such as P1DT2H")
-    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items()}
-    return timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
+    if not match or str(value).lstrip("-") in ("P", "PT"):
+        raise CoercionError("an ISO 8601 duration such as P1DT2H or -PT1H30M")
+    negative = match.group("neg") is not None
+    parts = {k: float(v) if v else 0.0 for k, v in match.groupdict().items() if k != "neg"}
+    span = timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"], seconds=parts["s"])
+    return -span if negative else span
 
 
 def _uuid(value: Any, _column: Column) -> str:

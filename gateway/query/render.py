@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from connectors.types import TypeFamily
+from gateway.query.durations import interval_parts, iso_duration
 from schema_cache.model import Column
 
 Renderer = Callable[[Any], Any]
@@ -40,7 +41,10 @@ def _decimal_renderer(scale: int | None) -> Renderer:
     def render(value: Any) -> Any:
         if value is None:
             return None
-        number = value if isinstance(value, Decimal) else Decimal(repr(value))
+        if isinstance(value, Decimal):
+            number = value
+        else:  # a float, or the exact text of a decimal no Arrow type holds (over 76 digits)
+            number = Decimal(value) if isinstance(value, str) else Decimal(repr(value))
         if quantum is not None:
             number = number.quantize(quantum, context=EXACT)
         return format(number, "f")
@@ -125,16 +129,12 @@ def _datetime_tz(value: Any) -> str:
 
 
 def _interval(value: Any) -> str:
-    if not isinstance(value, timedelta):
+    """ISO 8601, a PostgreSQL interval's months, days and time apart (`query.durations`)."""
+    parts = interval_parts(value)
+    if parts is None:
         return str(value)
-    days, seconds, micros = value.days, value.seconds, value.microseconds
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = "P" + (f"{days}D" if days else "")
-    clock = (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
-    if secs or micros:
-        clock += f"{secs}.{micros:06d}".rstrip("0").rstrip(".") + "S"
-    return text + ("T" + clock if clock else "") if (days or clock) else "PT0S"
+    months, days, micros = parts
+    return iso_duration(months, days, micros * 1000)
 
 
 def _uuid(value: Any) -> str:
