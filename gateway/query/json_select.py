@@ -26,7 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from connectors.types import TypeFamily
 from gateway.query.context import Bound, QueryContext
 from gateway.query.ir import Field, Select, TableRef
-from gateway.query.select import order_clauses, output_fields, where_clause
+from gateway.query.select import order_clauses, output_fields, paged, where_clause
 from gateway.query.session import Session
 from schema_cache.model import Catalog, Column
 
@@ -161,11 +161,7 @@ def _level(
         statement = statement.where(correlate[0]).correlate(correlate[1])
     if where is not None:
         statement = statement.where(where)
-    statement = statement.order_by(*ordering)
-    if select.limit is not None:
-        statement = statement.limit(select.limit)
-    if select.offset:
-        statement = statement.offset(select.offset)
+    statement = paged(statement.order_by(*ordering), select, bound.dialect)
     return _Rows(statement, whole_rows)
 
 

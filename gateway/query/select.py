@@ -129,10 +129,26 @@ def compile_level(
     if where is not None:
         statement = statement.where(where)
     statement = statement.order_by(*order_clauses(bound, select.order, ctx))
+    return paged(statement, select, bound.dialect)
+
+
+def paged(statement: sa.Select[Any], select: Select, dialect: str) -> sa.Select[Any]:
+    """`statement` with the select's LIMIT and OFFSET.
+
+    On PostgreSQL they are integer literals (`int()` of the IR's integers: never request
+    text), as PostgREST writes them. They are part of the request's shape already (one
+    prepared statement per value), and a bound LIMIT keeps PostgreSQL re-planning every
+    execution of a prepared statement: its generic plan assumes a LIMIT of a tenth of the
+    table, so the custom plan always looks cheaper (pg_prepared_statements: 0 generic
+    plans after thousands of executions; ~0.27 ms of planning per request for 20
+    customers with their orders). Elsewhere they stay bound parameters."""
+    literal = dialect == "postgresql"
     if select.limit is not None:
-        statement = statement.limit(select.limit)
+        limit = int(select.limit)
+        statement = statement.limit(sa.literal_column(str(limit)) if literal else limit)
     if select.offset:
-        statement = statement.offset(select.offset)
+        offset = int(select.offset)
+        statement = statement.offset(sa.literal_column(str(offset)) if literal else offset)
     return statement
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
@@ -104,3 +105,25 @@ def test_whole_rows_keep_their_order_and_keys_in_every_level(client: TestClient)
         lines = [item["line_no"] for item in row["order_items"]]
         assert lines == sorted(lines, reverse=True)
         assert all(list(item) == ["line_no", "qty"] for item in row["order_items"])
+
+
+def test_paged_statements_keep_one_plan(client: TestClient) -> None:
+    """LIMIT and OFFSET are integer literals on PostgreSQL, so a prepared read is planned
+    once: with them bound, PostgreSQL re-planned it on every execution (a generic plan
+    assumes a LIMIT of a tenth of the table and never looks cheaper than a custom one)."""
+    with recording(client, "fx") as sql:
+        response = client.get(
+            "/rest/fx/orders?select=id,order_items(line_no)&order=id&limit=2&offset=1"
+        )
+    assert response.status_code == 200, response.text
+    statement, parameters = sql.statements[0], sql.parameters[0]
+    assert "LIMIT 2 OFFSET 1" in statement
+    assert not parameters
+    url = client.app.state.runtime.connectors["fx"].settings.url  # type: ignore[attr-defined]
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        for _ in range(8):
+            conn.execute(statement, prepare=True).fetchall()
+        plans = conn.execute(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+        ).fetchall()
+    assert plans == [(8, 0)]
