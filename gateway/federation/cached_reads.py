@@ -41,6 +41,7 @@ class StatementReads:
         self.fresh = fresh
         self.counts = {"hit": 0, "miss": 0, "refresh": 0}
         self.reads: dict[str, str] = {}  # fragment -> hit | miss | refresh
+        self.keys: dict[str, CacheKey] = {}  # fragment (or "pushdown") -> the key it read
         self._leases: list[Entry] = []
         self._views: dict[str, Entry] = {}  # view name -> the entry it shows
 
@@ -61,6 +62,7 @@ class StatementReads:
     ) -> None:
         """Make `name` a temporary view of the rows of `key`: the cached table, or a new one
         `produce(table)` creates (`CREATE TABLE <table> AS ...`)."""
+        self.keys[name] = key
         entry = None if self.fresh else self._lease(key)
         self._count(name, entry)
         if entry is None:
@@ -92,6 +94,7 @@ class StatementReads:
         """A pushdown's row batches: cached, or `fetch()`ed and kept."""
         assert plan.pushdown is not None
         key = self._key(plan.pushdown.binding, plan.bindings, f"pushdown\n{sql}\n{binds!r}")
+        self.keys["pushdown"] = key
         entry = None if self.fresh else self._lease(key)
         self._count("pushdown", entry)
         if entry is None:
@@ -141,12 +144,19 @@ class StatementReads:
 
 
 def explain_states(
-    cache: FragmentCache, engine: DuckEngine, exclude: frozenset[str], plan: Plan, probe_rows: int
+    cache: FragmentCache,
+    engine: DuckEngine,
+    exclude: frozenset[str],
+    plan: Plan,
+    probe_rows: int,
+    last: dict[str, CacheKey] | None = None,
 ) -> dict[str, str]:
     """Per fragment (or `pushdown`): `hit` when the cache holds its read now, else `miss`;
     `off` without a cache, `excluded` for a source never cached. A fragment a bind join
-    may probe counts as held when its probe (at most `probe_rows` + 1 rows) is; the key
-    list a bind join sends is only known when the statement runs."""
+    may probe counts as held when its probe (at most `probe_rows` + 1 rows) is; one a bind
+    join cut (its key list is only known when the statement runs) when the read the last
+    run of the same statement made (`last`: fragment -> key) is."""
+    last = last or {}
     reads = StatementReads(cache, engine, exclude, fresh=False)
     values = plan.values()
 
@@ -160,10 +170,11 @@ def explain_states(
     if plan.pushdown is not None:
         sql, binds = plan.pushdown.render(values)
         key = reads._key(plan.pushdown.binding, plan.bindings, f"pushdown\n{sql}\n{binds!r}")
-        return {"pushdown": state(plan.pushdown.source, key)}
+        return {"pushdown": state(plan.pushdown.source, key, *last.values())}
     states = {}
     for fragment in plan.fragments:
         keys = [reads.fragment_key(fragment, values, None)]
+        keys += [last[fragment.key]] if fragment.key in last else []
         if fragment.is_filtered:
             probe = fragment
             if probe.route == "postgres_scanner":

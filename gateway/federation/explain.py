@@ -9,6 +9,7 @@ import pyarrow as pa
 from gateway.federation.cached_reads import explain_states
 from gateway.federation.coltypes import fragment_arrow_type
 from gateway.federation.execute import inline_fragments, share_duplicates
+from gateway.federation.fragment_cache import CacheKey
 from gateway.federation.plan import ATTACHED_ROUTES, FETCH_ROUTES, SCANNER_ROUTES, Plan
 from gateway.federation.service import SqlService
 from gateway.federation.sqlgen import render_duckdb
@@ -58,9 +59,12 @@ def describe_plan(plan: Plan) -> dict[str, Any]:
     }
 
 
-def describe_with_cache(service: SqlService, plan: Plan) -> dict[str, Any]:
+def describe_with_cache(
+    service: SqlService, plan: Plan, last: dict[str, CacheKey] | None = None
+) -> dict[str, Any]:
     """`describe_plan` with, per fragment (or for the pushdown), whether the fragment cache
-    holds its read now: `cache` is `hit`, `miss`, `excluded` or `off`."""
+    holds its read now: `cache` is `hit`, `miss`, `excluded` or `off` (`last`: the keys
+    the statement's last run read, `SqlService.last_reads`)."""
     described = describe_plan(plan)
     limits = service.limits
     states = explain_states(
@@ -69,6 +73,7 @@ def describe_with_cache(service: SqlService, plan: Plan) -> dict[str, Any]:
         limits.cache_exclude,
         plan,
         limits.bind_join_probe_rows,
+        last,
     )
     if plan.pushdown is not None:
         described["cache"] = states["pushdown"]

@@ -95,7 +95,8 @@ def _explain(service: SqlService | TrinoService, sql: str, params: list[Any]) ->
         return service.plan(sql, params)
     # Without DuckDB's physical plan (`fedgate sql --explain` prints it): it names the
     # sources' files, which API clients have no business seeing.
-    return describe_with_cache(service, service.plan(sql, params))
+    plan = service.plan(sql, params)  # access checked first
+    return describe_with_cache(service, plan, service.last_reads(sql, params))
 
 
 async def _run_watching_client(

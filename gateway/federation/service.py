@@ -21,7 +21,7 @@ from gateway.federation.cancel import CancelToken
 from gateway.federation.engine import DuckEngine
 from gateway.federation.errors import SqlUnknownTableError
 from gateway.federation.execute import execute_plan
-from gateway.federation.fragment_cache import FragmentCache
+from gateway.federation.fragment_cache import CacheKey, FragmentCache
 from gateway.federation.limits import FederationLimits
 from gateway.federation.plan import Plan
 from gateway.federation.planner import BoundStatement, bind_statement, build_plan
@@ -34,6 +34,10 @@ from schema_cache.model import Catalog
 log = logging.getLogger(__name__)
 SQL_SCOPE = "sql"
 PLAN_CACHE_SIZE = 256
+
+
+def _statement_key(sql: str, params: Sequence[Any]) -> tuple[Any, ...]:
+    return (sql, *(repr(p) for p in params))
 
 
 class CatalogNotReadyError(FedgateError):
@@ -59,6 +63,10 @@ class SqlService:
         self._plans: LRUCache[tuple[Any, ...], Plan] = LRUCache(maxsize=PLAN_CACHE_SIZE)
         self._plans_lock = threading.Lock()
         self.fragments = FragmentCache(limits.cache_ttl_s, limits.cache_max_bytes, self._drop)
+        # statement and values -> the cache key each fragment's read had (for explain)
+        self._last_reads: LRUCache[tuple[Any, ...], dict[str, CacheKey]] = LRUCache(
+            maxsize=PLAN_CACHE_SIZE
+        )
         if self.fragments.enabled:
             runtime.cache.subscribe(self._on_new_catalog)
 
@@ -152,11 +160,23 @@ class SqlService:
         exclude = self.limits.cache_exclude
         try:
             with statement_reads(self.fragments, self.engine, exclude, fresh) as reads:
-                return execute_plan(
+                result = execute_plan(
                     plan, self.engine, self.limits, token, rendered=rendered, reads=reads
                 )
+                if reads is not None:
+                    self._remember_reads(sql, params, reads.keys)
+                return result
         finally:
             timer.cancel()
+
+    def last_reads(self, sql: str, params: Sequence[Any]) -> dict[str, CacheKey]:
+        """The cache key of each read the statement's last run made (empty: none known)."""
+        with self._plans_lock:
+            return self._last_reads.get(_statement_key(sql, params), {})
+
+    def _remember_reads(self, sql: str, params: Sequence[Any], keys: dict[str, CacheKey]) -> None:
+        with self._plans_lock:
+            self._last_reads[_statement_key(sql, params)] = dict(keys)
 
     def close(self) -> None:
         self.fragments.clear()

@@ -297,6 +297,24 @@ def test_explain_tells_which_fragments_the_cache_holds(sources, cached):
     assert pushed["cache"] == "miss"
 
 
+def test_explain_after_a_run_knows_the_reads_a_bind_join_cut(sources, cached):
+    cut = (
+        "SELECT o.id, c.name FROM pg.orders o JOIN maria.customers c ON c.id = o.customer_id "
+        "WHERE c.name = ? ORDER BY o.id"
+    )
+    body = {"sql": cut, "params": ["ada"]}
+    before = cached.post("/sql?explain=true", json=body).json()
+    first = cached.post("/sql", json=body)
+    after = cached.post("/sql?explain=true", json=body).json()
+    other = cached.post("/sql?explain=true", json={"sql": cut, "params": ["bob"]}).json()
+
+    assert first.json()["rows"] == [[1, "ada"], [2, "ada"]]
+    assert {f["alias"]: f["cache"] for f in before["fragments"]} == {"o": "miss", "c": "miss"}
+    assert {f["alias"]: f["cache"] for f in after["fragments"]} == {"o": "hit", "c": "hit"}
+    # other values: customers' probe and orders' key list are other reads
+    assert {f["alias"]: f["cache"] for f in other["fragments"]} == {"o": "miss", "c": "miss"}
+
+
 def test_explain_says_off_without_a_cache(sources, tmp_path):
     with sql_client(sources.settings(tmp_path)) as client:
         plan = client.post("/sql?explain=true", json={"sql": JOINED}).json()
