@@ -71,7 +71,7 @@ class StatementReads:
                 produce(table)
                 size = table_bytes(session, table)
             except BaseException:
-                session.cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                self.engine.drop_table(table)  # on its own cursor: this one may be interrupted
                 raise
             entry = self._keep(key, table, size)
         self._views[name] = entry

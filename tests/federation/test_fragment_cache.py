@@ -22,7 +22,8 @@ from config.settings import (
     SourceSettings,
 )
 from gateway.federation.cancel import CancelToken
-from tests.federation.helpers import RecordingAccess, sql_client, without_auth
+from tests.federation.helpers import RecordingAccess, demo_with, sql_client, without_auth
+from tests.federation.test_limits_and_access import SMALL, WINDOW_OVER_10M_ROWS
 from tests.live import mariadb_databases, postgresql_database, run_statements
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.mariadb]
@@ -333,3 +334,16 @@ def test_a_new_model_of_a_source_drops_its_entries(sources, cached):
 
     assert after.json()["rows"] == [["ada", "15.50", "Europe"], ["bob", "100.00", "N.A."]]
     assert after.headers["x-fedgate-cache"] == "hit=2 miss=1"
+
+
+def test_a_statement_stopped_by_the_timeout_leaves_the_cache_usable(tmp_path):
+    cache = FederationCacheSettings(ttl_seconds=60)
+    with sql_client(demo_with(tmp_path, statement_timeout_ms=1000, cache=cache)) as client:
+        stopped = client.post("/sql", json={"sql": WINDOW_OVER_10M_ROWS})
+        again = client.post("/sql", json={"sql": WINDOW_OVER_10M_ROWS})
+        small = [post(client, SMALL) for _ in range(2)]
+        service(client).close()
+
+    assert (stopped.status_code, again.status_code) == (504, 504)
+    assert [r.json()["rows"] for r in small] == [[[1500]], [[1500]]]
+    assert small[1].headers["x-fedgate-cache"] == "hit=1 miss=0"
