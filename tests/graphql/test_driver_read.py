@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from config.settings import AuthSettings, SchemaCacheSettings, Settings, SourceSettings
-from gateway.app import create_app
+from config.settings import SourceSettings
 from gateway.query import driver_read, json_read
+from tests.fixtures.gateways import one_source, started_client
 from tests.live import postgresql_database, run_statements
 
 SETUP = (
@@ -35,16 +35,8 @@ def database() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def client(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    snapshot = tmp_path_factory.mktemp("direct") / "snapshot.json"
     source = SourceSettings(name="pg", url=database, statement_timeout_ms=150)
-    settings = Settings(
-        sources=(source,),
-        schema_cache=SchemaCacheSettings(snapshot_path=str(snapshot), ttl_seconds=0),
-        auth=AuthSettings(enabled=False),
-    )
-    app = create_app(settings, background_refresh=False)
-    with TestClient(app) as running:
-        app.state.runtime.cache.refresh()
+    with started_client(one_source(source, tmp_path_factory.mktemp("direct"))) as running:
         yield running
 
 

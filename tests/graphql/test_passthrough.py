@@ -10,9 +10,9 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
-from config.settings import AuthSettings, SchemaCacheSettings, Settings, SourceSettings
-from gateway.app import create_app
+from config.settings import SourceSettings
 from gateway.graphql import run
+from tests.fixtures.gateways import one_source, started_client
 from tests.live import postgresql_database, run_statements
 
 TRICKY = [
@@ -50,15 +50,8 @@ def _rows() -> Iterator[str]:
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     with postgresql_database() as url:
         run_statements(url, [*SETUP, *_rows()])
-        snapshot = tmp_path_factory.mktemp("passthrough") / "snapshot.json"
-        settings = Settings(
-            sources=(SourceSettings(name="pg", url=url),),
-            schema_cache=SchemaCacheSettings(snapshot_path=str(snapshot), ttl_seconds=0),
-            auth=AuthSettings(enabled=False),
-        )
-        app = create_app(settings, background_refresh=False)
-        with TestClient(app) as client:
-            app.state.runtime.cache.refresh()
+        home = tmp_path_factory.mktemp("passthrough")
+        with started_client(one_source(SourceSettings(name="pg", url=url), home)) as client:
             yield client
 
 

@@ -6,14 +6,10 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
-import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from config.settings import AuthSettings, SchemaCacheSettings, Settings, SourceSettings
-from gateway.app import create_app
 from gateway.query import embed
-from tests.fixtures.load import load_fixture
-from tests.live import postgresql_database
+from tests.fixtures.gateways import postgresql_fixture_settings, started_client
 from tests.rest.helpers import recording
 
 QUERIES = [
@@ -31,20 +27,9 @@ QUERIES = [
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with postgresql_database() as url:
-        engine = sa.create_engine(url)
-        load_fixture("postgresql", engine, main="public", inventory="inventory")
-        engine.dispose()
-        snapshot = tmp_path_factory.mktemp("json") / "snapshot.json"
-        settings = Settings(
-            sources=(SourceSettings(name="fx", url=url, schemas=("public", "inventory")),),
-            schema_cache=SchemaCacheSettings(snapshot_path=str(snapshot), ttl_seconds=0),
-            auth=AuthSettings(enabled=False),
-        )
-        app = create_app(settings, background_refresh=False)
-        with TestClient(app) as client:
-            app.state.runtime.cache.refresh()
-            yield client
+    home = tmp_path_factory.mktemp("json")
+    with postgresql_fixture_settings(home) as settings, started_client(settings) as client:
+        yield client
 
 
 @pytest.mark.parametrize("query", QUERIES)
