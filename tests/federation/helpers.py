@@ -87,3 +87,10 @@ def sql_client(settings: Settings, access: Access | None = None) -> Iterator[Tes
         app.state.runtime.cache.refresh()
         client.app_state = app.state  # type: ignore[attr-defined]
         yield client
+
+
+def post_sql(client: TestClient, sql: str, headers: dict[str, str] | None = None) -> Any:
+    """The response to `POST /sql` of `sql` (status 200 asserted)."""
+    response = client.post("/sql", json={"sql": sql}, headers=headers or {})
+    assert response.status_code == 200, response.text
+    return response

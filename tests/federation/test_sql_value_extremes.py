@@ -7,17 +7,15 @@ in a join DuckDB runs (scanner, driver and connectorx fragments)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pyarrow as pa
 import pytest
 from starlette.testclient import TestClient
 
-from config.settings import SchemaCacheSettings, Settings, SourceSettings
 from gateway.federation import output
 from gateway.federation.cancel import CancelToken
-from tests.federation.helpers import sql_client, without_auth
-from tests.live import mariadb_databases, postgresql_database, run_statements
+from tests.federation.helpers import post_sql, sql_client, without_auth
+from tests.fixtures.gateways import postgresql_and_mariadb
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.mariadb]
 
@@ -55,27 +53,17 @@ CSV = {"Accept": "text/csv"}
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    tmp = tmp_path_factory.mktemp("value_extremes")
-    with postgresql_database() as pg_url, mariadb_databases() as (maria_url, _names):
-        for url, statements in ((pg_url, PG), (maria_url, MARIA)):
-            run_statements(url, statements)
-        settings = Settings(
-            sources=(SourceSettings("pg", pg_url), SourceSettings("maria", maria_url)),
-            schema_cache=SchemaCacheSettings(snapshot_path=str(tmp / "snapshot.json")),
-        )
-        with sql_client(without_auth(settings)) as client:
-            yield client
-            client.app_state.sql_service.close()  # type: ignore[attr-defined]
-
-
-def _post(client: TestClient, sql: str, headers: dict[str, str] | None = None) -> Any:
-    response = client.post("/sql", json={"sql": sql}, headers=headers or {})
-    assert response.status_code == 200, response.text
-    return response
+    home = tmp_path_factory.mktemp("value_extremes")
+    with (
+        postgresql_and_mariadb(home, PG, MARIA) as settings,
+        sql_client(without_auth(settings)) as client,
+    ):
+        yield client
+        client.app_state.sql_service.close()  # type: ignore[attr-defined]
 
 
 def _arrow(client: TestClient, sql: str) -> pa.Table:
-    return pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+    return pa.ipc.open_stream(post_sql(client, sql, ARROW).content).read_all()
 
 
 def _both_routes(client: TestClient, sql: str) -> tuple[bytes, bytes]:
@@ -94,8 +82,8 @@ def _both_routes(client: TestClient, sql: str) -> tuple[bytes, bytes]:
 def test_a_numeric_of_more_than_76_digits_is_exact_pushed_down(client):
     sql = "SELECT id, huge, hundred FROM pg.x WHERE id <= 3 ORDER BY id"
 
-    body = _post(client, sql).json()
-    csv = _post(client, sql, CSV).text
+    body = post_sql(client, sql).json()
+    csv = post_sql(client, sql, CSV).text
     table = _arrow(client, sql)
 
     assert body["columns"][1:] == [
@@ -118,7 +106,7 @@ def test_a_numeric_of_more_than_76_digits_renders_alike_on_both_routes(client):
 def test_a_join_reads_a_numeric_of_more_than_76_digits_exactly(client):
     sql = "SELECT x.id, x.huge, x.hundred FROM pg.x x JOIN maria.u u ON u.id = x.id ORDER BY 1"
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
     table = _arrow(client, sql)
 
     assert body["columns"][1:] == [
@@ -135,8 +123,8 @@ def test_a_join_reads_a_numeric_of_more_than_76_digits_exactly(client):
 def test_a_bigint_unsigned_beyond_int64_is_exact_pushed_down(client):
     sql = "SELECT id, ubig FROM maria.u WHERE id <= 4 ORDER BY id"
 
-    response = _post(client, sql)
-    csv = _post(client, sql, CSV).text
+    response = post_sql(client, sql)
+    csv = post_sql(client, sql, CSV).text
     table = _arrow(client, sql)
 
     assert response.json()["columns"][1] == {"name": "ubig", "type": "bigint"}
@@ -172,7 +160,7 @@ def test_a_bigint_unsigned_renders_alike_on_both_routes(client, sql):
 def test_a_join_reads_a_bigint_unsigned_exactly(client, select):
     sql = f"SELECT {select} FROM maria.u u JOIN pg.x x ON x.id = u.id ORDER BY 1"
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
     table = _arrow(client, sql)
 
     assert body["columns"][1] == {"name": "ubig", "type": "bigint"}
@@ -184,7 +172,7 @@ def test_without_connectorx_a_join_reads_a_bigint_unsigned_exactly(client, monke
     monkeypatch.setattr("gateway.federation.engine.has_connectorx", lambda: False)
     sql = "SELECT u.id, u.ubig FROM maria.u u JOIN pg.x x ON x.id = u.id ORDER BY 1"
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
     assert [row[1] for row in body["rows"]] == [*UBIG, 7]
 
@@ -193,7 +181,7 @@ def test_a_bigint_unsigned_with_few_rows_in_a_join_is_still_unsigned(client):
     # a side of few rows is read first (a bind join): its values all fit int64 here
     sql = "SELECT u.id, u.ubig FROM maria.u u JOIN pg.x x ON x.id = u.id WHERE u.id = 3 ORDER BY 1"
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
     table = _arrow(client, sql)
 
     assert body["rows"] == [[3, 0]]
@@ -206,8 +194,8 @@ def test_a_bigint_unsigned_with_few_rows_in_a_join_is_still_unsigned(client):
 def test_intervals_pushed_down_are_iso_8601_with_a_leading_minus(client):
     sql = "SELECT id, iv FROM pg.x ORDER BY id"
 
-    body = _post(client, sql).json()
-    csv = _post(client, sql, CSV).text
+    body = post_sql(client, sql).json()
+    csv = post_sql(client, sql, CSV).text
 
     assert body["columns"][1] == {"name": "iv", "type": "interval"}
     assert [row[1] for row in body["rows"]] == [*INTERVALS.values(), None]
@@ -241,7 +229,7 @@ def test_intervals_render_alike_on_both_routes(client, sql):
 def test_a_computed_interval_pushed_down_keeps_its_months(client):
     sql = "SELECT id, coalesce(iv, iv) AS c FROM pg.x ORDER BY id"
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
     assert body["columns"][1] == {"name": "c", "type": "interval"}
     assert [row[1] for row in body["rows"]] == [*INTERVALS.values(), None]
@@ -257,7 +245,7 @@ def test_a_computed_interval_pushed_down_keeps_its_months(client):
 def test_a_join_renders_intervals_as_a_pushdown_does(client, select):
     sql = f"SELECT {select} FROM pg.x x JOIN maria.u u ON u.id = x.id ORDER BY 1"
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
     assert body["columns"][1] == {"name": "iv", "type": "interval"}
     expected = list(INTERVALS.values())

@@ -7,20 +7,18 @@ on the rendered and the Arrow route alike (test_rows_json), and in a join DuckDB
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pyarrow as pa
 import pytest
 from starlette.testclient import TestClient
 
-from config.settings import SchemaCacheSettings, Settings, SourceSettings
 from connectors.errors import SourceUnavailableError
 from connectors.types import TypeFamily
 from gateway.federation.cancel import CancelToken
 from gateway.federation.cx_fetch import fetch_connectorx
 from schema_cache.model import Column
-from tests.federation.helpers import sql_client, without_auth
-from tests.live import mariadb_databases, postgresql_database, run_statements
+from tests.federation.helpers import post_sql, sql_client, without_auth
+from tests.fixtures.gateways import postgresql_and_mariadb
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.mariadb]
 
@@ -49,29 +47,19 @@ CSV = {"Accept": "text/csv"}
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    tmp = tmp_path_factory.mktemp("value_types")
-    with postgresql_database() as pg_url, mariadb_databases() as (maria_url, _names):
-        for url, statements in ((pg_url, PG), (maria_url, MARIA)):
-            run_statements(url, statements)
-        settings = Settings(
-            sources=(SourceSettings("pg", pg_url), SourceSettings("maria", maria_url)),
-            schema_cache=SchemaCacheSettings(snapshot_path=str(tmp / "snapshot.json")),
-        )
-        with sql_client(without_auth(settings)) as client:
-            yield client
-            client.app_state.sql_service.close()  # type: ignore[attr-defined]
-
-
-def _post(client: TestClient, sql: str, headers: dict[str, str] | None = None) -> Any:
-    response = client.post("/sql", json={"sql": sql}, headers=headers or {})
-    assert response.status_code == 200, response.text
-    return response
+    home = tmp_path_factory.mktemp("value_types")
+    with (
+        postgresql_and_mariadb(home, PG, MARIA) as settings,
+        sql_client(without_auth(settings)) as client,
+    ):
+        yield client
+        client.app_state.sql_service.close()  # type: ignore[attr-defined]
 
 
 def test_postgresql_arrays_are_json_arrays(client):
     sql = "SELECT id, tags, nums, prices, grid, days FROM pg.things ORDER BY id"
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
     assert [c["type"] for c in body["columns"]][1:] == ["array"] * 5
     assert body["rows"] == [
@@ -84,8 +72,8 @@ def test_postgresql_arrays_are_json_arrays(client):
 def test_postgresql_arrays_are_json_text_in_csv_and_arrow(client):
     sql = "SELECT id, tags, grid FROM pg.things ORDER BY id"
 
-    csv = _post(client, sql, CSV).text
-    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+    csv = post_sql(client, sql, CSV).text
+    table = pa.ipc.open_stream(post_sql(client, sql, ARROW).content).read_all()
 
     assert csv.splitlines() == [
         "id,tags,grid",
@@ -100,8 +88,8 @@ def test_postgresql_arrays_are_json_text_in_csv_and_arrow(client):
 def test_a_computed_jsonb_mixing_objects_and_arrays_keeps_each_value(client):
     sql = "SELECT id, coalesce(doc, doc) AS j FROM pg.things ORDER BY id"
 
-    body = _post(client, sql).json()
-    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+    body = post_sql(client, sql).json()
+    table = pa.ipc.open_stream(post_sql(client, sql, ARROW).content).read_all()
 
     assert body["columns"][1] == {"name": "j", "type": "json"}
     assert [row[1] for row in body["rows"]] == [{"a": 1}, [1, {"b": 2}], {"c": [True]}]
@@ -112,7 +100,7 @@ def test_computed_jsonb_objects_keep_their_own_keys(client):
     # an Arrow struct would give each object the other's keys, as nulls
     sql = "SELECT id, coalesce(doc, doc) AS j FROM pg.things WHERE id <> 2 ORDER BY id"
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
     assert [row[1] for row in body["rows"]] == [{"a": 1}, {"c": [True]}]
 
@@ -120,9 +108,9 @@ def test_computed_jsonb_objects_keep_their_own_keys(client):
 def test_mariadb_time_is_spelled_as_mariadb_spells_it(client):
     sql = "SELECT id, t, coalesce(t, t) AS t2 FROM maria.spans ORDER BY id"
 
-    body = _post(client, sql).json()
-    csv = _post(client, sql, CSV).text
-    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+    body = post_sql(client, sql).json()
+    csv = post_sql(client, sql, CSV).text
+    table = pa.ipc.open_stream(post_sql(client, sql, ARROW).content).read_all()
 
     spelled = ["838:59:59", "-01:30:00", "-00:00:00.500000", "12:00:00.250000", None]
     assert body["columns"][1:] == [{"name": "t", "type": "time"}, {"name": "t2", "type": "time"}]
@@ -135,7 +123,7 @@ def test_mariadb_time_is_spelled_as_mariadb_spells_it(client):
 def test_a_computed_postgresql_interval_is_still_an_interval(client):
     sql = "SELECT id, interval '-1 hour 30 minutes' AS i FROM pg.things WHERE id = 1"
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
     assert body["columns"][1] == {"name": "i", "type": "interval"}
 
@@ -143,7 +131,7 @@ def test_a_computed_postgresql_interval_is_still_an_interval(client):
 def test_decimals_wider_than_28_digits_render_exactly(client):
     sql = "SELECT id, wide + 1 AS w FROM maria.spans ORDER BY id"
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
     assert [row[1] for row in body["rows"]][:3] == [
         "2.000000000000000000000000000001",
@@ -155,8 +143,8 @@ def test_decimals_wider_than_28_digits_render_exactly(client):
 def test_a_decimal_wider_than_38_digits_keeps_its_scale(client):
     sql = "SELECT id, wide FROM maria.spans ORDER BY id"
 
-    body = _post(client, sql).json()
-    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+    body = post_sql(client, sql).json()
+    table = pa.ipc.open_stream(post_sql(client, sql, ARROW).content).read_all()
 
     assert [row[1] for row in body["rows"]][:2] == [
         "1.000000000000000000000000000001",
@@ -169,9 +157,9 @@ def test_a_join_reads_a_wide_decimal_exactly(client):
     # DuckDB holds at most 38 digits: the column crosses it as its exact text
     sql = "SELECT s.id, s.wide FROM maria.spans s JOIN pg.things t ON t.id = s.id ORDER BY 1"
 
-    body = _post(client, sql).json()
-    csv = _post(client, sql, CSV).text
-    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+    body = post_sql(client, sql).json()
+    csv = post_sql(client, sql, CSV).text
+    table = pa.ipc.open_stream(post_sql(client, sql, ARROW).content).read_all()
 
     assert body["columns"][1] == {"name": "wide", "type": "decimal"}
     assert table.schema.field("wide").type == pa.decimal256(65, 30)
@@ -189,8 +177,8 @@ def test_a_join_reads_a_wide_postgresql_numeric_exactly(client):
         "JOIN maria.spans s ON s.id = t.id ORDER BY 1"
     )
 
-    body = _post(client, sql).json()
-    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+    body = post_sql(client, sql).json()
+    table = pa.ipc.open_stream(post_sql(client, sql, ARROW).content).read_all()
 
     assert [row[1] for row in body["rows"]] == [BIG, "-0.50000", None]
     # a column DuckDB holds keeps its exact DECIMAL type, and arithmetic on it
@@ -206,9 +194,9 @@ def test_a_join_reads_a_wide_postgresql_numeric_exactly(client):
 def test_a_join_reads_an_unconstrained_postgresql_numeric_exactly(client):
     sql = "SELECT t.id, t.free FROM pg.things t JOIN maria.spans s ON s.id = t.id ORDER BY 1"
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
-    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+    table = pa.ipc.open_stream(post_sql(client, sql, ARROW).content).read_all()
 
     # as the pushdown answers it: a decimal at the widest scale of its values
     assert body["columns"][1] == {"name": "free", "type": "decimal"}
@@ -220,9 +208,9 @@ def test_an_unconstrained_postgresql_numeric_keeps_every_digit(client):
     # it was quantized to 10 places (0.000000000001 -> 0E-10), and 41 integer digits failed
     sql = "SELECT id, free FROM pg.things ORDER BY id"
 
-    body = _post(client, sql).json()
-    csv = _post(client, sql, CSV).text
-    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+    body = post_sql(client, sql).json()
+    csv = post_sql(client, sql, CSV).text
+    table = pa.ipc.open_stream(post_sql(client, sql, ARROW).content).read_all()
 
     assert body["columns"][1] == {"name": "free", "type": "decimal"}
     assert [row[1] for row in body["rows"]] == [FREE, "0.00000000000100000000", None]
@@ -233,8 +221,8 @@ def test_an_unconstrained_postgresql_numeric_keeps_every_digit(client):
 def test_an_unconstrained_postgresql_numeric_of_few_digits_keeps_its_scale(client):
     sql = "SELECT id, free FROM pg.things WHERE id = 2"
 
-    body = _post(client, sql).json()
-    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+    body = post_sql(client, sql).json()
+    table = pa.ipc.open_stream(post_sql(client, sql, ARROW).content).read_all()
 
     assert body["rows"] == [[2, "0.000000000001"]]
     assert table.schema.field("free").type == pa.decimal128(12, 12)
@@ -246,7 +234,7 @@ def test_a_wide_decimal_in_a_join_needs_a_cast_for_arithmetic(client):
         "JOIN pg.things t ON t.id = s.id ORDER BY 1"
     )
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
     assert [row[1] for row in body["rows"]][:2] == [
         "2.000000000000000000000000000001",
@@ -262,8 +250,8 @@ def test_a_join_reads_mariadb_decimals_connectorx_cannot(client):
         "WHERE s.id = 1"
     )
 
-    body = _post(client, sql).json()
-    table = pa.ipc.open_stream(_post(client, sql, ARROW).content).read_all()
+    body = post_sql(client, sql).json()
+    table = pa.ipc.open_stream(post_sql(client, sql, ARROW).content).read_all()
 
     assert body["rows"] == [
         [1, "1.12345678901234567891", "123456789012345678901234567890123456.78"]
@@ -278,8 +266,8 @@ def test_a_join_reads_mariadb_time_beyond_a_day(client):
         "ORDER BY 1"
     )
 
-    body = _post(client, sql).json()
-    csv = _post(client, sql, CSV).text
+    body = post_sql(client, sql).json()
+    csv = post_sql(client, sql, CSV).text
 
     assert body["columns"][1] == {"name": "t", "type": "time"}
     assert body["rows"] == [
@@ -296,7 +284,7 @@ def test_a_join_reads_mariadb_time_with_a_star_and_a_filter(client):
         "JOIN (SELECT id FROM pg.things) p ON p.id = s.id ORDER BY s.id"
     )
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
     assert body["rows"] == [[1, "838:59:59", 1], [2, "-01:30:00", 2]]
 
@@ -317,7 +305,7 @@ def test_a_join_reads_mariadb_time_through_a_cte(client):
         "SELECT s.t, p.id FROM s JOIN pg.things p ON p.id = s.id ORDER BY p.id"
     )
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
     assert body["columns"][0] == {"name": "t", "type": "time"}
     assert [row[0] for row in body["rows"]] == ["838:59:59", "-01:30:00", "-00:00:00.500000"]
@@ -330,7 +318,7 @@ def test_a_mariadb_time_in_duckdb_compares_with_an_interval(client):
         "WHERE s.t > INTERVAL '1 hour' OR t.id = 3 ORDER BY 1"
     )
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
     assert body["rows"] == [[1], [3]]
 
@@ -341,7 +329,7 @@ def test_a_mariadb_time_computed_in_duckdb_is_an_interval(client):
         "ON t.id = s.id WHERE s.id = 1"
     )
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
     assert body["columns"][1] == {"name": "t2", "type": "interval"}
     assert body["rows"] == [[1, "PT838H59M59S"]]  # hours, minutes, seconds: as REST spells it
@@ -364,7 +352,7 @@ def test_without_connectorx_a_join_reads_mariadb_time_exactly(client, monkeypatc
         "WHERE s.id <> 2 ORDER BY 1"
     )
 
-    body = _post(client, sql).json()
+    body = post_sql(client, sql).json()
 
     assert body["columns"][1] == {"name": "t", "type": "time"}
     assert body["rows"] == [[1, "838:59:59"], [3, "-00:00:00.500000"]]

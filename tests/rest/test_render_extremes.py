@@ -7,34 +7,21 @@ spells them), a numeric of more than 76 digits exactly."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from config.settings import SchemaCacheSettings, Settings, SourceSettings
-from gateway.app import create_app
-from tests.federation.helpers import without_auth
 from tests.federation.test_sql_value_extremes import HUGE, INTERVALS, MARIA, MAX_U64, PG
-from tests.live import mariadb_databases, postgresql_database, run_statements
+from tests.fixtures.gateways import postgresql_and_mariadb, started_client
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.mariadb]
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    tmp: Path = tmp_path_factory.mktemp("render_extremes")
-    with postgresql_database() as pg_url, mariadb_databases() as (maria_url, _names):
-        for url, statements in ((pg_url, PG), (maria_url, MARIA)):
-            run_statements(url, statements)
-        settings = Settings(
-            sources=(SourceSettings("pg", pg_url), SourceSettings("maria", maria_url)),
-            schema_cache=SchemaCacheSettings(snapshot_path=str(tmp / "snapshot.json")),
-        )
-        app = create_app(without_auth(settings), background_refresh=False)
-        with TestClient(app) as client:
-            app.state.runtime.cache.refresh()
-            yield client
+    home = tmp_path_factory.mktemp("render_extremes")
+    with postgresql_and_mariadb(home, PG, MARIA) as settings, started_client(settings) as client:
+        yield client
 
 
 def test_rest_renders_intervals_in_iso_8601_with_a_leading_minus(client):

@@ -5,46 +5,32 @@ TIME past 24 hours and below zero, decimals wider than Python's 28-digit default
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
 
-from config.settings import SchemaCacheSettings, Settings, SourceSettings
-from gateway.app import create_app
-from tests.federation.helpers import without_auth
-from tests.live import mariadb_databases, postgresql_database, run_statements
+from tests.fixtures.gateways import postgresql_and_mariadb, started_client
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.mariadb]
 
 
+PG = (
+    "CREATE TABLE things (id int PRIMARY KEY, tags text[], grid int[][], prices numeric(6, 2)[])",
+    "INSERT INTO things VALUES (1, '{a,NULL}', '{{1,2},{3,4}}', '{1.5,NULL}'), "
+    "(2, '{}', NULL, NULL)",
+)
+MARIA = (
+    "CREATE TABLE spans (id int PRIMARY KEY, t time(6), wide decimal(65, 30))",
+    "INSERT INTO spans VALUES (1, '838:59:59', 1.000000000000000000000000000001), "
+    "(2, '-01:30:00', -7), (3, '-00:00:00.5', NULL)",
+)
+
+
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    tmp: Path = tmp_path_factory.mktemp("render_live")
-    with postgresql_database() as pg_url, mariadb_databases() as (maria_url, _names):
-        statements = {
-            pg_url: (
-                "CREATE TABLE things (id int PRIMARY KEY, tags text[], grid int[][], "
-                "prices numeric(6, 2)[])",
-                "INSERT INTO things VALUES (1, '{a,NULL}', '{{1,2},{3,4}}', '{1.5,NULL}'), "
-                "(2, '{}', NULL, NULL)",
-            ),
-            maria_url: (
-                "CREATE TABLE spans (id int PRIMARY KEY, t time(6), wide decimal(65, 30))",
-                "INSERT INTO spans VALUES (1, '838:59:59', 1.000000000000000000000000000001), "
-                "(2, '-01:30:00', -7), (3, '-00:00:00.5', NULL)",
-            ),
-        }
-        for url, ddl in statements.items():
-            run_statements(url, ddl)
-        settings = Settings(
-            sources=(SourceSettings("pg", pg_url), SourceSettings("maria", maria_url)),
-            schema_cache=SchemaCacheSettings(snapshot_path=str(tmp / "snapshot.json")),
-        )
-        app = create_app(without_auth(settings), background_refresh=False)
-        with TestClient(app) as client:
-            app.state.runtime.cache.refresh()
-            yield client
+    home = tmp_path_factory.mktemp("render_live")
+    with postgresql_and_mariadb(home, PG, MARIA) as settings, started_client(settings) as client:
+        yield client
 
 
 def test_postgresql_arrays_render_as_nested_json_arrays(client):
