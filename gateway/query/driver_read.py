@@ -1,4 +1,4 @@
-"""One value read straight through the pooled driver connection, without a SQLAlchemy
+"""One row read straight through the pooled driver connection, without a SQLAlchemy
 `Connection` around it.
 
 A GraphQL read PostgreSQL answers as one JSON text needs nothing of SQLAlchemy's
@@ -30,8 +30,8 @@ def observed(engine: sa.Engine) -> bool:
     return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
 
 
-def fetch_value(engine: sa.Engine, sql: str, params: dict[str, Any]) -> Any:
-    """The first column of the first row `sql` returns (None for no row)."""
+def fetch_row(engine: sa.Engine, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The first row `sql` returns (None for no row)."""
     dialect = engine.dialect
     fairy = engine.raw_connection()
     cursor = None
@@ -59,4 +59,4 @@ def fetch_value(engine: sa.Engine, sql: str, params: dict[str, Any]) -> Any:
             ) from exc
         raise
     fairy.close()
-    return None if row is None else row[0]
+    return None if row is None else tuple(row)

@@ -27,9 +27,14 @@ from connectors.errors import wrap_driver_error, wrap_execution_error
 from connectors.types import TypeFamily
 from gateway.query.access import TableUse, current_access
 from gateway.query.context import Bound, QueryContext
-from gateway.query.driver_read import fetch_value, observed
+from gateway.query.driver_read import fetch_row, observed
 from gateway.query.ir import Select, TableRef
-from gateway.query.json_select import can_build_json, json_statement, named_by_model
+from gateway.query.json_select import (
+    can_build_json,
+    counted_json_statement,
+    json_statement,
+    named_by_model,
+)
 from gateway.query.offload import reading_on_loop
 from gateway.query.prepared import Prepared
 from gateway.query.select import output_fields
@@ -50,31 +55,42 @@ class JsonRead:
     compact: bool  # PostgreSQL writes the text as orjson would (whole rows, no JSON column)
 
 
-def plan_json_read(ctx: QueryContext, select: Select, catalog: Catalog) -> JsonRead | None:
+def plan_json_read(
+    ctx: QueryContext,
+    select: Select,
+    catalog: Catalog,
+    *,
+    uses: tuple[TableUse, ...] | None = None,
+    counted: bool = False,
+) -> JsonRead | None:
     """The read as one PostgreSQL statement, or None when another path must serve it.
-    Raises as the read would for values that do not fit their columns (422)."""
+    Raises as the read would for values that do not fit their columns (422). `uses`: the
+    read's tables, when the caller has them already. `counted`: the statement also returns
+    the number of rows (`run_counted_json_read`); only for compact reads (None otherwise)."""
     bound = ctx.bind(select.target, catalog=catalog)
     if select.count or not can_build_json(ctx, bound, select, catalog):
         return None
-    found = prepare_json(ctx, bound, select, catalog)
+    compact = _compact(ctx, bound, select, catalog)
+    if counted and not compact:
+        return None
+    found = prepare_json(ctx, bound, select, catalog, counted=counted)
     if found is None:
         return None
     prepared, params = found
-    uses = tuple(table_uses(select, catalog))
-    compact = _compact(ctx, bound, select, catalog)
+    uses = tuple(table_uses(select, catalog)) if uses is None else uses
     return JsonRead(uses, bound.connector, prepared, params, compact)
 
 
 def prepare_json(
-    ctx: QueryContext, bound: Bound, select: Select, catalog: Catalog
+    ctx: QueryContext, bound: Bound, select: Select, catalog: Catalog, *, counted: bool = False
 ) -> tuple[Prepared, dict[str, Any]] | None:
     """The shape's statement (built once) and this read's typed values, or None when the
     statement does not bind every value (the caller builds it with the values inline)."""
     shape, values = shape_of(select)  # one statement: the embeds' values are slots too
-    key = ("json", bound.source.name, bound.source.version, bound.dialect, shape)
-    prepared = ctx.statements.prepare(
-        key, len(values), lambda: json_statement(ctx, bound, shape, catalog)
-    )
+    kind = "json-counted" if counted else "json"
+    key = (kind, bound.source.name, bound.source.version, bound.dialect, shape)
+    build = counted_json_statement if counted else json_statement
+    prepared = ctx.statements.prepare(key, len(values), lambda: build(ctx, bound, shape, catalog))
     if prepared is None:
         return None
     return prepared, prepared.params(values)
@@ -82,22 +98,33 @@ def prepare_json(
 
 def run_json_read(read: JsonRead) -> str:
     """Check the caller's rights on every table, then read: the rows as JSON text."""
+    text: str = _read_row(read)[0]
+    return text
+
+
+def run_counted_json_read(read: JsonRead) -> tuple[str, int]:
+    """`run_json_read` of a `counted` plan: the text and its number of rows."""
+    text, count = _read_row(read)
+    return text, count
+
+
+def _read_row(read: JsonRead) -> tuple[Any, ...]:
     current_access().require(read.uses)  # every table, before any SQL
     engine = read.connector.loop_engine() if reading_on_loop() else None
     if engine is not None and not observed(engine):
         call = read.prepared.driver_call(engine.dialect, read.params)
         if call is not None:
             try:
-                direct: str = fetch_value(engine, *call)
+                direct = fetch_row(engine, *call)
             except sa.exc.TimeoutError as exc:  # no pooled connection came free in time
                 raise wrap_driver_error(exc, read.connector.name) from exc
             except sa.exc.SQLAlchemyError as exc:
                 connector = read.connector
                 raise wrap_execution_error(exc, connector.name, connector.dialect) from exc
+            assert direct is not None  # an aggregate: always one row
             return direct
     with read_session() as session:
-        text: str = session.fetch_prepared(read.connector, read.prepared, read.params)[0][0]
-        return text
+        return tuple(session.fetch_prepared(read.connector, read.prepared, read.params)[0])
 
 
 def passthrough(read: JsonRead, text: str, *, single: bool = False) -> orjson.Fragment | None:

@@ -95,6 +95,20 @@ def json_statement(
     return sa.select(sa.cast(built, sa.Text))  # text: parsed by orjson, not the driver
 
 
+def counted_json_statement(
+    ctx: QueryContext, bound: Bound, select: Select, catalog: Catalog
+) -> sa.Select[Any]:
+    """`json_statement`'s text and how many rows its array holds (REST's `Content-Range`
+    without parsing the text): `SELECT to_json(a)::text, cardinality(a) FROM (SELECT
+    ARRAY(...) AS a)`, the array built once. For levels of whole rows only."""
+    rows = _level(ctx, bound, select, catalog, correlate=None)
+    if not rows.whole_rows:
+        raise ValueError("a counted JSON read needs a level of whole rows")
+    collected = sa.select(_rows_array(rows).label("a")).subquery()
+    text = sa.cast(sa.func.to_json(collected.c["a"]), sa.Text)
+    return sa.select(text, sa.func.cardinality(collected.c["a"]))
+
+
 @dataclass(frozen=True, slots=True)
 class _Rows:
     """One level's statement. `whole_rows`: one column per response key, named by the model,
@@ -194,15 +208,19 @@ def _aggregate(rows: _Rows) -> ColumnElement[Any]:
     against 0.52-0.55 ms), and the array sublink less than a `json_agg` aggregate node
     run once per parent row (backend CPU for 20 customers with their orders, same
     session: ~0.81 against ~1.0 ms on a loaded machine)."""
+    if rows.whole_rows:
+        return sa.func.to_json(_rows_array(rows))
     numbered = rows.statement.subquery()
     empty: ColumnElement[Any] = sa.literal_column("'[]'::json")
-    if rows.whole_rows:
-        row = numbered.table_valued()
-        return sa.func.to_json(
-            sa.func.array(sa.select(row).select_from(numbered).scalar_subquery())
-        )
     ordered = aggregate_order_by(numbered.c["__j"], numbered.c["__n"])
     return sa.func.coalesce(sa.func.json_agg(ordered), empty)
+
+
+def _rows_array(rows: _Rows) -> ColumnElement[Any]:
+    """`ARRAY(SELECT row FROM (sorted subquery) row)`: a level's whole rows, in order."""
+    numbered = rows.statement.subquery()
+    row = numbered.table_valued()
+    return sa.func.array(sa.select(row).select_from(numbered).scalar_subquery())
 
 
 def _value(column: ColumnElement[Any], model: Column) -> ColumnElement[Any]:

@@ -19,6 +19,7 @@ CSV = "text/csv"
 NDJSON = "application/x-ndjson"
 OBJECT = "application/vnd.pgrst.object+json"
 SUPPORTED = (JSON, CSV, NDJSON, OBJECT)
+PASSED_THROUGH = (JSON, OBJECT)  # written from a JSON array's text (`text_response`)
 
 
 def negotiate(accept: str | None) -> str:
@@ -103,3 +104,14 @@ def rows_response(
             raise NotAcceptableError(f"the result has {len(rows)} rows; {OBJECT} needs exactly one")
         return Response(dumps(rows[0]), status, headers, media_type=OBJECT)
     return Response(dumps(rows), status, headers, media_type=JSON)
+
+
+def text_response(
+    text: str, count: int, media: str, headers: dict[str, str], status: int = 200
+) -> Response:
+    """`rows_response` for rows already written as a JSON array's text (`count` of them)."""
+    if media == OBJECT:
+        if count != 1:
+            raise NotAcceptableError(f"the result has {count} rows; {OBJECT} needs exactly one")
+        return Response(text[1:-1], status, headers, media_type=OBJECT)
+    return Response(text, status, headers, media_type=JSON)

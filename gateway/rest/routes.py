@@ -31,6 +31,7 @@ from gateway.query.ir import (
 from gateway.query.stream import RowStream
 from gateway.rest import formats
 from gateway.rest.grammar import ParsedQuery, parse_query, parse_range_header
+from gateway.rest.json_text import list_text, one_text
 from gateway.rest.paging import range_not_satisfiable
 from gateway.rest.plan import (
     check_columns,
@@ -170,6 +171,12 @@ async def list_rows(request: Request) -> Response:
             select.offset,
             True,
         )
+    if media in formats.PASSED_THROUGH and not prefer.count:
+        passed = await list_text(_context(request), select, catalog)
+        if passed is not None:
+            text, shown = passed
+            headers = _list_headers(select, shown, None, notes.clamped_from, prefer)
+            return formats.text_response(text, shown, media, headers)
     stream: RowStream | None = None
     if media == formats.NDJSON:  # streamed from a cursor, batch by batch
         stream = RowStream(_context(request), select, catalog, count=bool(prefer.count))
@@ -183,11 +190,7 @@ async def list_rows(request: Request) -> Response:
             await anyio.to_thread.run_sync(stream.close)
         parameter = "offset" if "offset" in parsed.scope().parameters else "Range"
         return range_not_satisfiable(select.offset, total, parameter)
-    headers = _range_headers(select.offset, shown, total)
-    if notes.clamped_from is not None:
-        headers["Fedgate-Limit-Clamped"] = f"{notes.clamped_from}->{select.limit}"
-    if prefer.applied:
-        headers["Preference-Applied"] = ", ".join(prefer.applied)
+    headers = _list_headers(select, shown, total, notes.clamped_from, prefer)
     # PostgREST: 206 whenever the page is not every row (an offset, or a limit below the total).
     status = 206 if total is not None and shown < total else 200
     if stream is not None:
@@ -202,9 +205,17 @@ def _max_page(request: Request, bound: Bound) -> int:
     return settings.max_page_size
 
 
-def _range_headers(offset: int, count: int, total: int | None) -> dict[str, str]:
+def _list_headers(
+    select: Select, count: int, total: int | None, clamped_from: int | None, prefer: Preferences
+) -> dict[str, str]:
+    offset = select.offset
     shown = f"{offset}-{offset + count - 1}" if count else "*"
-    return {"Content-Range": f"{shown}/{total if total is not None else '*'}"}
+    headers = {"Content-Range": f"{shown}/{total if total is not None else '*'}"}
+    if clamped_from is not None:
+        headers["Fedgate-Limit-Clamped"] = f"{clamped_from}->{select.limit}"
+    if prefer.applied:
+        headers["Preference-Applied"] = ", ".join(prefer.applied)
+    return headers
 
 
 async def create_rows(request: Request) -> Response:
@@ -324,6 +335,11 @@ async def one_row(request: Request) -> Response:
         select = Select(
             select.target, select.fields, select.embeds, _and(select.filter, key), limit=1
         )
+        text = await one_text(_context(request), select, catalog)
+        if text is not None:
+            if not text:
+                raise RowNotFoundError(f"no row of '{bound.table.name}' has this primary key")
+            return Response(text, media_type=_one_media(request))
         result = await read_select(_context(request), select, catalog)
         if not result.rows:
             raise RowNotFoundError(f"no row of '{bound.table.name}' has this primary key")
@@ -359,9 +375,12 @@ async def one_row(request: Request) -> Response:
 
 def _one(request: Request, row: dict[str, Any]) -> Response:
     """A single row is a JSON object (as `application/vnd.pgrst.object+json` asks)."""
+    return Response(formats.dumps(row), media_type=_one_media(request))
+
+
+def _one_media(request: Request) -> str:
     media = formats.negotiate(request.headers.get("accept"))
-    media_type = formats.OBJECT if media == formats.OBJECT else formats.JSON
-    return Response(formats.dumps(row), media_type=media_type)
+    return formats.OBJECT if media == formats.OBJECT else formats.JSON
 
 
 def _key_values(bound: Bound, request: Request) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
-from config.settings import AuthSettings
+from config.settings import AuthSettings, Settings
 from gateway.app import create_app
 from gateway.auth.bootstrap import bootstrap_admin
 from gateway.auth.service import AuthService
@@ -59,9 +59,10 @@ class Gateway:
 
 
 @contextmanager
-def auth_gateway(home: Path, **auth: Any) -> Iterator[Gateway]:
-    """The demo (shop: SQLite, analytics: DuckDB) with auth on and a bootstrapped admin."""
-    settings = demo_settings(home)
+def auth_gateway(home: Path, settings: Settings | None = None, **auth: Any) -> Iterator[Gateway]:
+    """`settings` (by default the demo: shop on SQLite, analytics on DuckDB) with auth on and
+    a bootstrapped admin."""
+    settings = demo_settings(home) if settings is None else settings
     settings = replace(settings, auth=replace(AuthSettings(), **auth))
     app = create_app(settings, background_refresh=False)
     clock = Clock()

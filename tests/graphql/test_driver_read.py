@@ -44,13 +44,13 @@ def client(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 def direct_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The SQL of each read that took the direct path."""
     calls: list[str] = []
-    real = driver_read.fetch_value
+    real = driver_read.fetch_row
 
     def spy(engine: sa.Engine, sql: str, params: dict[str, Any]) -> Any:
         calls.append(sql)
         return real(engine, sql, params)
 
-    monkeypatch.setattr(json_read, "fetch_value", spy)
+    monkeypatch.setattr(json_read, "fetch_row", spy)
     return calls
 
 

@@ -10,49 +10,14 @@ import orjson
 import pytest
 from starlette.testclient import TestClient
 
-from config.settings import SourceSettings
 from gateway.graphql import run
-from tests.fixtures.gateways import one_source, started_client
-from tests.live import postgresql_database, run_statements
-
-TRICKY = [
-    "plain",
-    'quote " and backslash \\ and slash /',
-    "line\nbreak, \n and tab\t and cr\r",  # ", \n " inside a value: escaped, never stripped
-    "controls \x01\x08\x0c\x1f and del \x7f",
-    "unicode é ß 漢字 😀 \u2028 \u2029",
-    "",
-]
-
-SETUP = (
-    "CREATE TABLE owner (id integer PRIMARY KEY, name text, born date, seen timestamp, "
-    "paid numeric(12,2), ok boolean, tag uuid, blob bytea, doc jsonb)",
-    "CREATE TABLE pet (id integer PRIMARY KEY, owner_id integer REFERENCES owner(id), "
-    "name text, weight numeric(6,3))",
-)
-
-
-def _rows() -> Iterator[str]:
-    for i, text in enumerate(TRICKY, start=1):
-        literal = "E'" + "".join(f"\\x{ord(c):02x}" if ord(c) < 128 else c for c in text) + "'"
-        yield (
-            f"INSERT INTO owner VALUES ({i}, {literal}, DATE '2024-02-{i:02d}', "
-            f"TIMESTAMP '2024-02-01 10:00:0{i}.12345', {i}.50, {str(i % 2 == 0).lower()}, "
-            f"'00000000-0000-0000-0000-00000000000{i}', '\\x00ff{i:02x}', "
-            f'\'{{"k": [1, 2], "t": "{i}, \\n x"}}\')'
-        )
-        for j in range(1 + i % 3):
-            yield f"INSERT INTO pet VALUES ({i * 10 + j}, {i}, {literal}, {j}.125)"
-    yield "INSERT INTO owner (id) VALUES (99)"  # every value null, no pets
+from tests.fixtures.tricky import TRICKY, tricky_client
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    with postgresql_database() as url:
-        run_statements(url, [*SETUP, *_rows()])
-        home = tmp_path_factory.mktemp("passthrough")
-        with started_client(one_source(SourceSettings(name="pg", url=url), home)) as client:
-            yield client
+    with tricky_client(tmp_path_factory.mktemp("passthrough")) as client:
+        yield client
 
 
 QUERIES = [
