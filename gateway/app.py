@@ -17,6 +17,7 @@ from gateway.federation.routes import sql_routes
 from gateway.graphql.routes import graphql_routes
 from gateway.query.context import QueryContext
 from gateway.rest.docs import docs_routes
+from gateway.rest.json_text import TextReads
 from gateway.rest.openapi_route import openapi_json
 from gateway.rest.routes import rest_routes
 from gateway.runtime import Runtime
@@ -59,4 +60,5 @@ def create_app(settings: Settings, *, background_refresh: bool = True) -> Starle
     app.state.runtime = runtime
     app.state.auth = auth
     app.state.query_context = QueryContext(lambda: runtime.cache.catalog, runtime.connectors)
+    app.state.text_reads = TextReads()  # REST reads planned once per spelling
     return app

@@ -1,4 +1,5 @@
-"""Answers about the requested page that are not rows: 416 for an offset past the end."""
+"""Answers about the requested page that are not rows: `Content-Range`, and 416 for an
+offset past the end."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ from starlette.responses import Response
 from gateway.errors import problem
 
 RANGE_NOT_SATISFIABLE = 416
+
+
+def content_range(offset: int, count: int, total: int | None) -> str:
+    """`first-last/total` (`*` for an empty page, or for a total not counted)."""
+    shown = f"{offset}-{offset + count - 1}" if count else "*"
+    return f"{shown}/{total if total is not None else '*'}"
 
 
 def range_not_satisfiable(offset: int, total: int, parameter: str) -> Response:

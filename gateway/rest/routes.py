@@ -31,8 +31,8 @@ from gateway.query.ir import (
 from gateway.query.stream import RowStream
 from gateway.rest import formats
 from gateway.rest.grammar import ParsedQuery, parse_query, parse_range_header
-from gateway.rest.json_text import list_text, one_text
-from gateway.rest.paging import range_not_satisfiable
+from gateway.rest.json_text import TextReads, plan_list, plan_one, respond
+from gateway.rest.paging import content_range, range_not_satisfiable
 from gateway.rest.plan import (
     check_columns,
     pk_filter,
@@ -146,6 +146,9 @@ def _columns(select: Select, bound: Bound) -> list[str]:
 
 async def list_rows(request: Request) -> Response:
     catalog = _runtime(request).cache.catalog
+    planned = _text_reads(request).get(request, catalog)
+    if planned is not None:  # this spelling was planned before, for this view of the model
+        return await respond(_context(request), planned)
     bound, known = _bind_known(request, catalog)
     media = formats.negotiate(request.headers.get("accept"))
     prefer = parse_prefer(request.headers.getlist("prefer"))
@@ -172,11 +175,11 @@ async def list_rows(request: Request) -> Response:
             True,
         )
     if media in formats.PASSED_THROUGH and not prefer.count:
-        passed = await list_text(_context(request), select, catalog)
-        if passed is not None:
-            text, shown = passed
-            headers = _list_headers(select, shown, None, notes.clamped_from, prefer)
-            return formats.text_response(text, shown, media, headers)
+        other_headers = _list_headers(select, notes.clamped_from, prefer)
+        planned = plan_list(_context(request), select, catalog, media, other_headers)
+        if planned is not None:
+            _text_reads(request).put(request, catalog, planned)
+            return await respond(_context(request), planned)
     stream: RowStream | None = None
     if media == formats.NDJSON:  # streamed from a cursor, batch by batch
         stream = RowStream(_context(request), select, catalog, count=bool(prefer.count))
@@ -190,7 +193,10 @@ async def list_rows(request: Request) -> Response:
             await anyio.to_thread.run_sync(stream.close)
         parameter = "offset" if "offset" in parsed.scope().parameters else "Range"
         return range_not_satisfiable(select.offset, total, parameter)
-    headers = _list_headers(select, shown, total, notes.clamped_from, prefer)
+    headers = {
+        "Content-Range": content_range(select.offset, shown, total),
+        **_list_headers(select, notes.clamped_from, prefer),
+    }
     # PostgREST: 206 whenever the page is not every row (an offset, or a limit below the total).
     status = 206 if total is not None and shown < total else 200
     if stream is not None:
@@ -205,17 +211,19 @@ def _max_page(request: Request, bound: Bound) -> int:
     return settings.max_page_size
 
 
-def _list_headers(
-    select: Select, count: int, total: int | None, clamped_from: int | None, prefer: Preferences
-) -> dict[str, str]:
-    offset = select.offset
-    shown = f"{offset}-{offset + count - 1}" if count else "*"
-    headers = {"Content-Range": f"{shown}/{total if total is not None else '*'}"}
+def _list_headers(select: Select, clamped_from: int | None, prefer: Preferences) -> dict[str, str]:
+    """A list's headers besides `Content-Range`."""
+    headers = {}
     if clamped_from is not None:
         headers["Fedgate-Limit-Clamped"] = f"{clamped_from}->{select.limit}"
     if prefer.applied:
         headers["Preference-Applied"] = ", ".join(prefer.applied)
     return headers
+
+
+def _text_reads(request: Request) -> TextReads:
+    plans: TextReads = request.app.state.text_reads
+    return plans
 
 
 async def create_rows(request: Request) -> Response:
@@ -318,11 +326,15 @@ async def delete_rows(request: Request) -> Response:
 async def one_row(request: Request) -> Response:
     """GET, PATCH, PUT or DELETE one row by primary key."""
     catalog = _runtime(request).cache.catalog
+    method = request.method
+    if method == "GET":
+        planned = _text_reads(request).get(request, catalog)
+        if planned is not None:
+            return await respond(_context(request), planned)
     bound, known = _bind_known(request, catalog)
     key = pk_filter(bound.table, request.path_params["pk"])
     parsed = parse_query(_params(request))
     prefer = parse_prefer(request.headers.getlist("prefer"))
-    method = request.method
     if method == "GET":
         select, _ = plan_select(
             bound.source,
@@ -335,14 +347,14 @@ async def one_row(request: Request) -> Response:
         select = Select(
             select.target, select.fields, select.embeds, _and(select.filter, key), limit=1
         )
-        text = await one_text(_context(request), select, catalog)
-        if text is not None:
-            if not text:
-                raise RowNotFoundError(f"no row of '{bound.table.name}' has this primary key")
-            return Response(text, media_type=_one_media(request))
+        missing = f"no row of '{bound.table.name}' has this primary key"
+        planned = plan_one(_context(request), select, catalog, _one_media(request), missing)
+        if planned is not None:
+            _text_reads(request).put(request, catalog, planned)
+            return await respond(_context(request), planned)
         result = await read_select(_context(request), select, catalog)
         if not result.rows:
-            raise RowNotFoundError(f"no row of '{bound.table.name}' has this primary key")
+            raise RowNotFoundError(missing)
         return _one(request, result.rows[0])
     returning = _returning(bound, parsed)
     representation = prefer.return_ == "representation"

@@ -1,4 +1,5 @@
-"""A demo gateway in-process, and a recorder of the SQL it sends."""
+"""A demo gateway in-process, a recorder of the SQL it sends, and a switch to the parsing
+path of JSON reads."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from config.settings import AuthSettings
 from gateway.app import create_app
+from gateway.rest import json_text
 from gateway.settings_source import demo_settings
 
 
@@ -47,3 +50,10 @@ def recording(client: TestClient, source: str) -> Iterator[Recorder]:
     finally:
         for engine in engines:
             sa.event.remove(engine, "before_cursor_execute", recorder)
+
+
+def parsing_path(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on (in this test) REST reads parse rows and write them again: no text is
+    passed through, and no plan kept before is used."""
+    monkeypatch.setattr(json_text, "plan_json_read", lambda *args, **kwargs: None)
+    monkeypatch.setattr(client.app.state, "text_reads", json_text.TextReads())  # type: ignore[attr-defined]

@@ -9,9 +9,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from gateway.query import embed
-from gateway.rest import json_text
 from tests.fixtures.gateways import postgresql_fixture_settings, started_client
-from tests.rest.helpers import recording
+from tests.rest.helpers import parsing_path, recording
 
 QUERIES = [
     "select=id,status,total,customer(id,name,email),order_items(line_no,qty,unit_price,line_total,"
@@ -50,7 +49,7 @@ def test_one_statement_same_bytes_as_batched(
     assert sql.statements[0].startswith(("SELECT CAST(to_json(", "SELECT CAST(coalesce("))
     assert ("cardinality(anon_1.a)" in sql.statements[0]) == (not aliased)
     monkeypatch.setattr(embed, "can_build_json", lambda *args: False)
-    monkeypatch.setattr(json_text, "plan_json_read", lambda *args, **kwargs: None)
+    parsing_path(client, monkeypatch)
     with recording(client, "fx") as sql:
         batched = client.get(f"/rest/fx/{table}?{query}")
     embeds = "(" in query.split("&")[0]

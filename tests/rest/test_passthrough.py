@@ -1,6 +1,7 @@
 """REST reads PostgreSQL answers as one JSON text of whole rows go to the client as that
-text (gateway/rest/json_text.py): status, headers and bytes must be the ones the parsing
-path gives, and the plain reads must really take the fast path."""
+text, planned once per spelling (gateway/rest/json_text.py): status, headers and bytes
+must be the ones the parsing path gives, the plain reads must really take the fast path,
+and a kept plan must never serve a caller or a model it was not made for."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from typing import Any
 
 import orjson
 import pytest
+from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from gateway.query import json_read
 from gateway.rest import json_text
+from schema_cache.model import Catalog
 from tests.auth.helpers import auth_gateway
 from tests.fixtures.tricky import TRICKY, tricky_client, tricky_source
-from tests.rest.helpers import recording
+from tests.rest.helpers import parsing_path, recording
 
 OWNER = "select=id,name,born,seen,paid,ok,tag,blob,pet(id,name,weight)"
 OBJECT = {"Accept": "application/vnd.pgrst.object+json"}
@@ -74,7 +77,7 @@ def test_same_answer_as_parsing_path(
 ) -> None:
     fast = client.get(path, headers=headers)
     ran = bool(direct_reads)
-    monkeypatch.setattr(json_text, "plan_json_read", lambda *args, **kwargs: None)
+    parsing_path(client, monkeypatch)
     parsed = client.get(path, headers=headers)
     assert fast.status_code == parsed.status_code, fast.text
     assert fast.content == parsed.content
@@ -103,12 +106,60 @@ def test_an_embedded_table_needs_its_scope_before_values_or_sql(tmp_path: Path) 
     value that does not fit `pet.id`), and no statement runs."""
     with tricky_source(tmp_path) as settings, auth_gateway(tmp_path, settings) as gw:
         key = {"X-API-Key": gw.new_key("pg.owner:read", "pg.pet:insert")}
+        reader = {"X-API-Key": gw.new_key("pg.owner:read", "pg.pet:read")}
         with recording(gw.client, "pg") as sql:
             refused = gw.client.get("/rest/pg/owner?select=id,pet(name)&pet.id=eq.x", headers=key)
+            planned = gw.client.get("/rest/pg/owner/3?select=id,pet(name)", headers=reader)
             by_key = gw.client.get("/rest/pg/owner/3?select=id,pet(name)", headers=key)
             allowed = gw.client.get("/rest/pg/owner/3?select=id,name", headers=key)
         assert refused.status_code == 403, refused.text
         assert refused.json()["scope"] == "pg.pet:read"
-        assert by_key.status_code == 403
+        assert planned.status_code == 200  # planned for a caller who may read pets ...
+        assert by_key.status_code == 403  # ... and still refused to one who may not
+        assert by_key.json()["scope"] == "pg.pet:read"
         assert allowed.status_code == 200
-        assert len(sql.statements) == 1  # the allowed read only
+        assert len(sql.statements) == 2  # the allowed reads only
+
+
+def test_a_repeated_read_is_planned_once(
+    client: TestClient, direct_reads: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client.app.state, "text_reads", json_text.TextReads())  # type: ignore[attr-defined]
+    planned: list[str] = []
+    real = json_text.plan_json_read
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        planned.append("plan")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(json_text, "plan_json_read", spy)
+    path = "/rest/pg/owner?select=id,name,pet(name)&order=id"
+    first, second = (client.get(path, headers={"Range": "0-1"}) for _ in range(2))
+    other = client.get(path, headers={"Range": "1-1"})  # another spelling: its own plan
+    by_key = [client.get("/rest/pg/owner/3?select=id,name") for _ in range(2)]
+    assert first.content == second.content
+    assert first.headers["content-range"] == second.headers["content-range"] == "0-1/*"
+    assert other.headers["content-range"] == "1-1/*"
+    assert by_key[0].content == by_key[1].content
+    assert len(planned) == 3  # the list, its Range spelling, the by-key read
+    assert len(direct_reads) == 5  # every request still reads
+
+
+def test_a_kept_plan_is_for_its_model_only() -> None:
+    """A plan is found only for the very catalog object (and view) it was made under: a
+    refresh replaces the catalog, and every plan with it."""
+    plans = json_text.TextReads()
+    request = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/rest/pg/owner",
+            "query_string": b"",
+            "headers": [],
+        }
+    )
+    old, new = Catalog(), Catalog()
+    plan = json_text.TextRead(read=None, media="application/json", offset=0)  # type: ignore[arg-type]
+    plans.put(request, old, plan)
+    assert plans.get(request, old) is plan
+    assert plans.get(request, new) is None
