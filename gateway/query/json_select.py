@@ -47,6 +47,7 @@ SAME_SPELLING = frozenset(
         TypeFamily.BINARY,
     }
 )
+JSON_DIALECTS = ("postgresql",)  # the databases that build a whole response as JSON
 MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
 MAX_COLUMNS = 1000  # of a whole-row level (PostgreSQL allows 1664 in a select list)
 MAX_NAME_BYTES = 63  # PostgreSQL truncates longer identifiers: a whole-row level's keys
@@ -54,7 +55,7 @@ MAX_NAME_BYTES = 63  # PostgreSQL truncates longer identifiers: a whole-row leve
 
 def can_build_json(ctx: QueryContext, bound: Bound, select: Select, catalog: Catalog) -> bool:
     """True when PostgreSQL can build this response with the same spelling of every value."""
-    if bound.dialect != "postgresql":
+    if bound.dialect not in JSON_DIALECTS:
         return False
     fields = output_fields(bound, select)
     names = [f.output_name for f in fields] + [e.output_name for e in select.embeds]

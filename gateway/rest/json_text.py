@@ -28,6 +28,7 @@ from cachetools import LRUCache
 from starlette.requests import Request
 from starlette.responses import Response
 
+from connectors.base import Connector
 from gateway.auth.views import known_catalog
 from gateway.query.access import current_access
 from gateway.query.context import QueryContext
@@ -39,6 +40,7 @@ from gateway.query.json_read import (
     run_counted_json_read,
     run_json_read,
 )
+from gateway.query.json_select import JSON_DIALECTS
 from gateway.query.offload import on_loop, run_reads
 from gateway.query.uses import table_uses
 from gateway.rest import formats
@@ -106,7 +108,10 @@ class TextReads:
     def __init__(self, maxsize: int = 1024) -> None:
         self._plans: LRUCache[Hashable, tuple[Catalog, Catalog, TextRead]] = LRUCache(maxsize)
 
-    def get(self, request: Request, catalog: Catalog) -> TextRead | None:
+    def get(self, request: Request, catalog: Catalog, connector: Connector) -> TextRead | None:
+        """The plan kept for this request on `connector` (its path's source), if any."""
+        if connector.dialect not in JSON_DIALECTS:
+            return None  # never planned here: no key to build
         known = known_catalog(catalog)
         entry = self._plans.get(_key(request, known))
         if entry is None or entry[0] is not catalog or entry[1] is not known:

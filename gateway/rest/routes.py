@@ -31,7 +31,7 @@ from gateway.query.ir import (
 from gateway.query.stream import RowStream
 from gateway.rest import formats
 from gateway.rest.grammar import ParsedQuery, parse_query, parse_range_header
-from gateway.rest.json_text import TextReads, plan_list, plan_one, respond
+from gateway.rest.json_text import TextRead, TextReads, plan_list, plan_one, respond
 from gateway.rest.paging import content_range, range_not_satisfiable
 from gateway.rest.plan import (
     check_columns,
@@ -146,7 +146,7 @@ def _columns(select: Select, bound: Bound) -> list[str]:
 
 async def list_rows(request: Request) -> Response:
     catalog = _runtime(request).cache.catalog
-    planned = _text_reads(request).get(request, catalog)
+    planned = _planned(request, catalog)
     if planned is not None:  # this spelling was planned before, for this view of the model
         return await respond(_context(request), planned)
     bound, known = _bind_known(request, catalog)
@@ -219,6 +219,14 @@ def _list_headers(select: Select, clamped_from: int | None, prefer: Preferences)
     if prefer.applied:
         headers["Preference-Applied"] = ", ".join(prefer.applied)
     return headers
+
+
+def _planned(request: Request, catalog: Catalog) -> TextRead | None:
+    """The read planned before for this request's spelling, if any."""
+    connector = _context(request).connectors.get(request.path_params["source"])
+    if connector is None:
+        return None
+    return _text_reads(request).get(request, catalog, connector)
 
 
 def _text_reads(request: Request) -> TextReads:
@@ -328,7 +336,7 @@ async def one_row(request: Request) -> Response:
     catalog = _runtime(request).cache.catalog
     method = request.method
     if method == "GET":
-        planned = _text_reads(request).get(request, catalog)
+        planned = _planned(request, catalog)
         if planned is not None:
             return await respond(_context(request), planned)
     bound, known = _bind_known(request, catalog)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import orjson
@@ -160,6 +161,7 @@ def test_a_kept_plan_is_for_its_model_only() -> None:
     )
     old, new = Catalog(), Catalog()
     plan = json_text.TextRead(read=None, media="application/json", offset=0)  # type: ignore[arg-type]
+    pg = SimpleNamespace(dialect="postgresql")
     plans.put(request, old, plan)
-    assert plans.get(request, old) is plan
-    assert plans.get(request, new) is None
+    assert plans.get(request, old, pg) is plan  # type: ignore[arg-type]
+    assert plans.get(request, new, pg) is None  # type: ignore[arg-type]
