@@ -2,7 +2,7 @@
 
 The p50 goal of the peers benchmark (fedgate within 1 ms of the same SQL through
 psycopg, `wrk -c1`) as a same-session before/after: each checkout is started as
-`fedgate serve` (one worker, API key, as `systems.start_fedgate` does) on one
+`fedgate serve` (`systems.start_fedgate`: one worker, API key) on one
 PostgreSQL database of TPC-H SF 0.1, and rounds alternate which checkout goes first;
 each round also times the floor SQL through one psycopg connection. Prints, per
 workload and checkout, the median over rounds of wrk's p50, requests/s and the
@@ -18,31 +18,18 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import psycopg
 
 from benchmarks.peers import dataset, wrk
-from benchmarks.peers.servers import Server, free_port, launch, wait_ready
-from benchmarks.peers.systems import _ensure_fedgate_key
+from benchmarks.peers.run import sql_times
+from benchmarks.peers.servers import Server
+from benchmarks.peers.systems import start_fedgate
 from benchmarks.peers.workloads import FLOOR_SQL, Cell, cells
 
 DATABASE = "fgbench_ab_pg"
-CONFIG = """\
-sources:
-  - name: tpch
-    url: postgresql+psycopg://postgres@127.0.0.1:5432/{database}
-    pool_size: 10
-    max_page_size: 1000
-schema_cache:
-  snapshot_path: {snapshot}
-auth:
-  rate_limits:
-    requests_per_second: 0
-"""
 SURFACES = {"r": "fedgate REST", "g": "fedgate GraphQL"}
 
 
@@ -54,20 +41,7 @@ def _cell(name: str) -> Cell:
 
 def _start(checkout: Path, index: int) -> tuple[Server, Path]:
     folder = Path(tempfile.mkdtemp(prefix=f"fedgate-ab{index}-"))
-    config = folder / "fedgate.yaml"
-    config.write_text(CONFIG.format(database=DATABASE, snapshot=folder / "snapshot.json"))
-    port = free_port()
-    command = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
-    command += ["--port", str(port), "--log-level", "warning"]
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
-    server = launch(f"fedgate{index}", command, port=port, workdir=folder, env=env, cwd=checkout)
-    try:
-        wait_ready(server, lambda c: c.get("/readyz").status_code == 200, timeout=90)
-        _ensure_fedgate_key(server, config)
-    except BaseException:
-        server.stop()
-        raise
-    return server, folder
+    return start_fedgate(DATABASE, folder, checkout), folder
 
 
 def _floor(
@@ -75,13 +49,7 @@ def _floor(
 ) -> None:
     with psycopg.connect(dataset.pg_dsn(DATABASE), autocommit=True) as conn:
         for workload, sql in FLOOR_SQL.items():
-            times = []
-            deadline = time.perf_counter() + seconds
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                conn.execute(sql).fetchall()
-                times.append((time.perf_counter() - started) * 1000)
-            times.sort()
+            times = sql_times(conn, sql, seconds)
             samples.setdefault((f"psycopg {workload}", "-"), []).append(
                 (times[len(times) // 2], 0, 0)
             )

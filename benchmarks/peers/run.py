@@ -290,16 +290,21 @@ def _floor_round(run: Run, duration: float) -> None:
                 series = run.floor.setdefault(f"{workload}|{system}", {"p50_ms": [], "p99_ms": []})
                 series["p50_ms"].append(sample["p50_ms"])
                 series["p99_ms"].append(sample["p99_ms"])
-            times = []
-            deadline = time.perf_counter() + duration
-            while time.perf_counter() < deadline:
-                started = time.perf_counter()
-                conn.execute(sql).fetchall()
-                times.append((time.perf_counter() - started) * 1000)
-            times.sort()
+            times = sql_times(conn, sql, duration)
             series = run.floor.setdefault(f"{workload}|psycopg", {"p50_ms": [], "p99_ms": []})
             series["p50_ms"].append(times[len(times) // 2])
             series["p99_ms"].append(times[min(len(times) - 1, int(0.99 * len(times)))])
+
+
+def sql_times(conn: psycopg.Connection[Any], sql: str, duration: float) -> list[float]:
+    """Milliseconds of each run of `sql` (fetching every row) for `duration` s, sorted."""
+    times = []
+    deadline = time.perf_counter() + duration
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        conn.execute(sql).fetchall()
+        times.append((time.perf_counter() - started) * 1000)
+    return sorted(times)
 
 
 def _connections(options: Options, cell: Cell) -> int:

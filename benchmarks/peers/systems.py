@@ -11,6 +11,7 @@ whose static token the benchmark uses, the fair counterpart of an API key.
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import subprocess
@@ -33,7 +34,8 @@ def _fedgate_knows_auth() -> bool:
     return hasattr(config.settings, "RateLimitSettings")
 
 
-def start_fedgate(pg_dbname: str, workdir: Path) -> Server:
+def start_fedgate(pg_dbname: str, workdir: Path, checkout: Path | None = None) -> Server:
+    """`fedgate serve` on `pg_dbname` (as source `tpch`), from this checkout or `checkout`."""
     port = free_port()
     config = workdir / "fedgate.yaml"
     text = (
@@ -52,7 +54,9 @@ def start_fedgate(pg_dbname: str, workdir: Path) -> Server:
     config.write_text(text)
     command = [sys.executable, "-m", "gateway.cli", "serve", "--config", str(config)]
     command += ["--port", str(port), "--log-level", "warning"]
-    server = launch("fedgate", command, port=port, workdir=workdir, cwd=Path.cwd())
+    env = None if checkout is None else {**os.environ, "PYTHONPATH": str(checkout)}
+    cwd = Path.cwd() if checkout is None else checkout
+    server = launch("fedgate", command, port=port, workdir=workdir, env=env, cwd=cwd)
     try:
         wait_ready(server, lambda c: c.get("/readyz").status_code == 200, timeout=90)
         _ensure_fedgate_key(server, config)
