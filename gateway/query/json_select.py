@@ -101,11 +101,17 @@ def counted_json_statement(
 ) -> sa.Select[Any]:
     """`json_statement`'s text and how many rows its array holds (REST's `Content-Range`
     without parsing the text): `SELECT to_json(a)::text, cardinality(a) FROM (SELECT
-    ARRAY(...) AS a)`, the array built once. For levels of whole rows only."""
+    ARRAY(...) AS a OFFSET 0)`. For levels of whole rows only.
+
+    The `OFFSET 0` keeps PostgreSQL from pulling the subquery up into the outer SELECT,
+    which copies the array's sublink into both outputs and builds the array twice
+    (EXPLAIN: two InitPlans; 100 TPC-H customers: 0.68 ms per execution against 0.57
+    with the fence, the same as `json_statement`'s)."""
     rows = _level(ctx, bound, select, catalog, correlate=None)
     if not rows.whole_rows:
         raise ValueError("a counted JSON read needs a level of whole rows")
-    collected = sa.select(_rows_array(rows).label("a")).subquery()
+    fenced = sa.select(_rows_array(rows).label("a")).offset(sa.literal_column("0"))
+    collected = fenced.subquery()
     text = sa.cast(sa.func.to_json(collected.c["a"]), sa.Text)
     return sa.select(text, sa.func.cardinality(collected.c["a"]))
 

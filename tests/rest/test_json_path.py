@@ -115,3 +115,16 @@ def test_paged_statements_keep_one_plan(client: TestClient) -> None:
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
         ).fetchall()
     assert plans == [(8, 0)]
+
+
+def test_a_counted_read_builds_its_array_once(client: TestClient) -> None:
+    """The list statement returns the array and its length: PostgreSQL must build the
+    array once (pulled up into the outer SELECT, it was built for each of the two)."""
+    with recording(client, "fx") as sql:
+        response = client.get("/rest/fx/orders?select=id,total&order=id&limit=3")
+    assert response.status_code == 200, response.text
+    assert "cardinality(" in sql.statements[0]
+    url = client.app.state.runtime.connectors["fx"].settings.url  # type: ignore[attr-defined]
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        plan = "\n".join(row[0] for row in conn.execute("EXPLAIN " + sql.statements[0]))
+    assert plan.count("InitPlan") == 1, plan
