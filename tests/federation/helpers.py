@@ -16,6 +16,7 @@ from config.settings import FederationSettings, Settings
 from gateway.app import create_app
 from gateway.query.access import Access, TableUse, access_scope
 from gateway.settings_source import demo_settings
+from tests.fixtures.gateways import postgresql_and_mariadb
 
 
 class DeniedError(FedgateError):
@@ -94,3 +95,20 @@ def post_sql(client: TestClient, sql: str, headers: dict[str, str] | None = None
     response = client.post("/sql", json={"sql": sql}, headers=headers or {})
     assert response.status_code == 200, response.text
     return response
+
+
+ARROW = {"Accept": "application/vnd.apache.arrow.stream"}
+CSV = {"Accept": "text/csv"}
+
+
+@contextmanager
+def pg_and_maria_sql_client(
+    home: Path, pg_statements: tuple[str, ...], maria_statements: tuple[str, ...]
+) -> Iterator[TestClient]:
+    """`/sql` (auth off) over throwaway PostgreSQL (`pg`) and MariaDB (`maria`) databases."""
+    with (
+        postgresql_and_mariadb(home, pg_statements, maria_statements) as settings,
+        sql_client(without_auth(settings)) as client,
+    ):
+        yield client
+        client.app_state.sql_service.close()  # type: ignore[attr-defined]

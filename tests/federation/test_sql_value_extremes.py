@@ -14,8 +14,7 @@ from starlette.testclient import TestClient
 
 from gateway.federation import output
 from gateway.federation.cancel import CancelToken
-from tests.federation.helpers import post_sql, sql_client, without_auth
-from tests.fixtures.gateways import postgresql_and_mariadb
+from tests.federation.helpers import ARROW, CSV, pg_and_maria_sql_client, post_sql
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.mariadb]
 
@@ -47,19 +46,12 @@ MARIA = (
     "(4, NULL, NULL), (8, 7, NULL)",
 )
 UBIG = [MAX_U64, 2**63, 0, None]
-ARROW = {"Accept": "application/vnd.apache.arrow.stream"}
-CSV = {"Accept": "text/csv"}
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    home = tmp_path_factory.mktemp("value_extremes")
-    with (
-        postgresql_and_mariadb(home, PG, MARIA) as settings,
-        sql_client(without_auth(settings)) as client,
-    ):
+    with pg_and_maria_sql_client(tmp_path_factory.mktemp("value_extremes"), PG, MARIA) as client:
         yield client
-        client.app_state.sql_service.close()  # type: ignore[attr-defined]
 
 
 def _arrow(client: TestClient, sql: str) -> pa.Table:

@@ -17,8 +17,7 @@ from connectors.types import TypeFamily
 from gateway.federation.cancel import CancelToken
 from gateway.federation.cx_fetch import fetch_connectorx
 from schema_cache.model import Column
-from tests.federation.helpers import post_sql, sql_client, without_auth
-from tests.fixtures.gateways import postgresql_and_mariadb
+from tests.federation.helpers import ARROW, CSV, pg_and_maria_sql_client, post_sql
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.mariadb]
 
@@ -41,19 +40,12 @@ MARIA = (
     "(2, '-01:30:00', -7, NULL, NULL), (3, '-00:00:00.5', 0, NULL, NULL), "
     "(4, '12:00:00.25', NULL, NULL, NULL), (5, NULL, NULL, NULL, NULL)",
 )
-ARROW = {"Accept": "application/vnd.apache.arrow.stream"}
-CSV = {"Accept": "text/csv"}
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    home = tmp_path_factory.mktemp("value_types")
-    with (
-        postgresql_and_mariadb(home, PG, MARIA) as settings,
-        sql_client(without_auth(settings)) as client,
-    ):
+    with pg_and_maria_sql_client(tmp_path_factory.mktemp("value_types"), PG, MARIA) as client:
         yield client
-        client.app_state.sql_service.close()  # type: ignore[attr-defined]
 
 
 def test_postgresql_arrays_are_json_arrays(client):
