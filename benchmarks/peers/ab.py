@@ -10,7 +10,7 @@ server's CPU per request. The database is loaded once and kept (`--drop` removes
 
     git worktree add /tmp/before <commit>
     .venv/bin/python -m benchmarks.peers.ab /tmp/before . [--rounds 5] [--seconds 3]
-        [--workloads ra,re,ga,ge]
+        [--workloads ra,re,ga,ge] [--connections 1]
 """
 
 from __future__ import annotations
@@ -61,6 +61,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3, help="per workload, checkout, round")
     parser.add_argument("--workloads", default="ra,re,ga,ge", help="r/g (REST/GraphQL) + a-e")
+    parser.add_argument("--connections", type=int, default=1, help="wrk connections (load)")
     parser.add_argument("--drop", action="store_true", help="drop the database at the end")
     options = parser.parse_args()
     with psycopg.connect(dataset.PG_ADMIN, autocommit=True) as admin:
@@ -86,7 +87,7 @@ def main() -> None:
                         server.base_url + cell.path,
                         script,
                         duration=options.seconds,
-                        connections=1,
+                        connections=options.connections,
                         threads=1,
                     )
                     if result.non2xx or result.errors:

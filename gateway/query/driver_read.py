@@ -1,9 +1,10 @@
-"""One row read straight through the pooled driver connection, without a SQLAlchemy
-`Connection` around it.
+"""Rows read straight through the pooled driver connection, without a SQLAlchemy
+`Connection` around them.
 
-A GraphQL read PostgreSQL answers as one JSON text needs nothing of SQLAlchemy's
-execution layer: no result processing (one text value), no transaction (the loop
-engine is in autocommit), no compiled-cache lookup (the SQL string is built once).
+A read PostgreSQL answers as one JSON text (or as plain rows that orjson writes)
+needs nothing of SQLAlchemy's execution layer: no result processing (the driver's
+values are the answer), no transaction (the loop engine is in autocommit), no
+compiled-cache lookup (the SQL string is built once).
 Going through a `Connection` cost about a third of the read's Python time in a
 profile (connection and execution-context objects, the cursor result and its
 metadata). Here: a pool checkout, the driver's cursor, one execute, one fetch.
@@ -19,6 +20,7 @@ executions: while an engine has any, reads take the `Connection` path (`observed
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,15 +32,15 @@ def observed(engine: sa.Engine) -> bool:
     return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
 
 
-def fetch_row(engine: sa.Engine, sql: str, params: dict[str, Any]) -> tuple[Any, ...] | None:
-    """The first row `sql` returns (None for no row)."""
+def fetch_rows(engine: sa.Engine, sql: str, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
+    """Every row `sql` returns, as the driver's tuples."""
     dialect = engine.dialect
     fairy = engine.raw_connection()
     cursor = None
     try:
         cursor = fairy.cursor()
         cursor.execute(sql, params)
-        row = cursor.fetchone()
+        rows = cursor.fetchall()
         cursor.close()
     except BaseException as exc:
         driver_error = isinstance(exc, dialect.loaded_dbapi.Error)
@@ -59,4 +61,4 @@ def fetch_row(engine: sa.Engine, sql: str, params: dict[str, Any]) -> tuple[Any,
             ) from exc
         raise
     fairy.close()
-    return None if row is None else tuple(row)
+    return rows

@@ -47,6 +47,22 @@ SAME_SPELLING = frozenset(
         TypeFamily.BINARY,
     }
 )
+# Families the driver reads as values orjson writes as PostgreSQL's JSON would spell them
+# (with the casts of `_value`): integers, text (decimals and binary cast to text), booleans,
+# UUIDs. Dates and times are not: the driver refuses `infinity` and BC dates.
+ROW_FAMILIES = frozenset(
+    {
+        TypeFamily.INTEGER,
+        TypeFamily.BIGINT,
+        TypeFamily.DECIMAL,
+        TypeFamily.BOOLEAN,
+        TypeFamily.STRING,
+        TypeFamily.TEXT,
+        TypeFamily.ENUM,
+        TypeFamily.UUID,
+        TypeFamily.BINARY,
+    }
+)
 JSON_DIALECTS = ("postgresql",)  # the databases that build a whole response as JSON
 MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
 MAX_COLUMNS = 1000  # of a whole-row level (PostgreSQL allows 1664 in a select list)
@@ -78,6 +94,29 @@ def can_build_json(ctx: QueryContext, bound: Bound, select: Select, catalog: Cat
         if not can_build_json(ctx, child, embed.select, catalog):
             return False
     return True
+
+
+def plain_rows(bound: Bound, select: Select) -> tuple[str, ...] | None:
+    """The response keys when the read is one level of whole rows whose every column is of
+    `ROW_FAMILIES` (`rows_statement` then reads it as plain rows), else None."""
+    if select.embeds:
+        return None
+    fields = output_fields(bound, select)
+    if not named_by_model(select, fields):
+        return None
+    for field in fields:
+        column = bound.table.get_column(field.column)
+        if column is None or column.family not in ROW_FAMILIES:
+            return None
+    return tuple(f.output_name for f in fields)
+
+
+def rows_statement(
+    ctx: QueryContext, bound: Bound, select: Select, catalog: Catalog
+) -> sa.Select[Any]:
+    """A `plain_rows` read's statement: its columns (spelled as in `json_statement`),
+    filtered, ordered and limited, one row per object of the response."""
+    return _level(ctx, bound, select, catalog, correlate=None).statement
 
 
 def read_json_rows(

@@ -107,7 +107,7 @@ def rows_response(
 
 
 def text_response(
-    text: str, count: int, media: str, headers: dict[str, str], status: int = 200
+    text: str | bytes, count: int, media: str, headers: dict[str, str], status: int = 200
 ) -> Response:
     """`rows_response` for rows already written as a JSON array's text (`count` of them)."""
     if media == OBJECT:

@@ -4,8 +4,11 @@ is dropped from the pool as SQLAlchemy's own path would drop it."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +25,7 @@ SETUP = (
     "INSERT INTO item SELECT g, 'item ' || g FROM generate_series(1, 5) g",
     # a read that outlasts the source's statement timeout
     "CREATE VIEW slow AS SELECT g AS id, pg_sleep(0.2)::text AS z FROM generate_series(1, 3) g",
+    "CREATE VIEW slower AS SELECT 1 AS id, pg_sleep(1.5)::text AS z",
 )
 READ = "{ pg_item(order_by: {id: asc}, limit: 2) { id name } }"
 
@@ -44,13 +48,13 @@ def client(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 def direct_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The SQL of each read that took the direct path."""
     calls: list[str] = []
-    real = driver_read.fetch_row
+    real = driver_read.fetch_rows
 
     def spy(engine: sa.Engine, sql: str, params: dict[str, Any]) -> Any:
         calls.append(sql)
         return real(engine, sql, params)
 
-    monkeypatch.setattr(json_read, "fetch_row", spy)
+    monkeypatch.setattr(json_read, "fetch_rows", spy)
     return calls
 
 
@@ -67,7 +71,8 @@ def test_reads_take_the_driver_path(client: TestClient, direct_calls: list[str])
     one = _post(client, "{ pg_item_by_pk(id: 5) { name } }")
     assert one == {"data": {"pg_item_by_pk": {"name": "item 5"}}}
     assert len(direct_calls) == 2
-    assert all(sql.startswith("SELECT CAST(to_json(array(") for sql in direct_calls)
+    # one level of integers and text: plain rows, written by orjson (json_select.plain_rows)
+    assert all(sql.startswith("SELECT item.") for sql in direct_calls)
 
 
 def test_statement_timeout_is_the_same_error(client: TestClient, direct_calls: list[str]) -> None:
@@ -120,3 +125,26 @@ def test_a_killed_connection_fails_once_then_reads_recover(
     assert outcomes[-1]["data"]["pg_item"][0]["id"] == 1
     assert 1 <= len(failed) <= killed  # each dead connection fails at most one read
     assert len(direct_calls) == 1 + 12
+
+
+def test_a_read_beside_a_waiting_one_lets_postgresql_build_its_json(
+    database: str, tmp_path: Path, direct_calls: list[str]
+) -> None:
+    """Alone, a read of plain columns is read as rows the gateway writes; while another read
+    waits on the database, PostgreSQL builds its JSON instead (json_read._Waiting). Same
+    answer either way."""
+    source = SourceSettings(name="pg", url=database)
+    with started_client(one_source(source, tmp_path)) as client:
+        alone = _post(client, READ)
+        with ThreadPoolExecutor(1) as pool:
+            slow = pool.submit(_post, client, "{ pg_slower { id } }")
+            deadline = time.monotonic() + 10
+            while not any("slower" in sql for sql in direct_calls):  # it is waiting now
+                assert time.monotonic() < deadline, "the slow read never started"
+                time.sleep(0.01)
+            beside = _post(client, READ)
+            assert slow.result()["data"] == {"pg_slower": [{"id": 1}]}
+    assert alone == beside
+    alone_sql, _, beside_sql = direct_calls
+    assert alone_sql.startswith("SELECT item.")
+    assert beside_sql.startswith("SELECT CAST(to_json(array(")

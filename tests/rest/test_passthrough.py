@@ -24,6 +24,7 @@ from tests.rest.helpers import parsing_path, recording
 
 OWNER = "select=id,name,born,seen,paid,ok,tag,blob,pet(id,name,weight)"
 OBJECT = {"Accept": "application/vnd.pgrst.object+json"}
+PLAIN = "select=id,name,paid,ok,tag,blob,code"  # one level of plain columns: read as rows
 # (path, headers, passed through)
 READS: list[tuple[str, dict[str, str], bool]] = [
     (f"/rest/pg/owner?{OWNER}&order=id", {}, True),
@@ -37,6 +38,11 @@ READS: list[tuple[str, dict[str, str], bool]] = [
     ("/rest/pg/owner/3?select=id,name", OBJECT, True),
     ("/rest/pg/owner/12345?select=id", {}, True),  # 404
     ("/rest/pg/owner?id=eq.not-a-number&select=id", {}, True),  # 422 before any SQL
+    (f"/rest/pg/owner?{PLAIN}&order=id", {}, True),
+    (f"/rest/pg/owner?{PLAIN}&order=id.desc", {"Range": "1-3"}, True),
+    (f"/rest/pg/owner?{PLAIN}&id=eq.99", OBJECT, True),  # every value null
+    (f"/rest/pg/owner/2?{PLAIN}", {}, True),
+    ("/rest/pg/pet?select=id,name,weight&order=id&limit=4&offset=2", {}, True),
     # not passed through: a JSON column (its own spacing), aliases, counts, CSV
     ("/rest/pg/owner?order=id", {}, False),
     ("/rest/pg/owner/3", {}, False),
@@ -57,13 +63,13 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
 def direct_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The SQL of each read that went to the pooled driver connection directly."""
     calls: list[str] = []
-    real = json_read.fetch_row
+    real = json_read.fetch_rows
 
     def spy(engine: Any, sql: str, params: dict[str, Any]) -> Any:
         calls.append(sql)
         return real(engine, sql, params)
 
-    monkeypatch.setattr(json_read, "fetch_row", spy)
+    monkeypatch.setattr(json_read, "fetch_rows", spy)
     return calls
 
 
@@ -85,6 +91,45 @@ def test_same_answer_as_parsing_path(
     for name in COMPARED:
         assert fast.headers.get(name) == parsed.headers.get(name), name
     assert ran == (passed and fast.status_code in (200, 206, 404, 406))
+
+
+def test_plain_columns_are_read_as_rows(client: TestClient, direct_reads: list[str]) -> None:
+    """One level of integers, text, decimals, booleans, UUIDs and binary is read as plain
+    rows and written by orjson; dates, timestamps or an embed keep PostgreSQL's JSON."""
+    plain = client.get(f"/rest/pg/owner?{PLAIN}&order=id&limit=2")
+    dated = client.get("/rest/pg/owner?select=id,born&order=id&limit=2")
+    embedded = client.get("/rest/pg/owner?select=id,pet(id)&order=id&limit=2")
+    assert plain.status_code == dated.status_code == embedded.status_code == 200
+    assert [sql.startswith("SELECT CAST(to_json") for sql in direct_reads] == [False, True, True]
+    assert orjson.loads(plain.content)[1] == {
+        "id": 2,
+        "name": TRICKY[1],
+        "paid": "2.50",
+        "ok": True,
+        "tag": "00000000-0000-0000-0000-000000000002",
+        "blob": "AP8C",
+        "code": "c2    ",
+    }
+
+
+@pytest.mark.parametrize(("path", "headers"), [(p, h) for p, h, _ in READS if PLAIN in p])
+def test_rows_and_postgresql_json_give_the_same_answer(
+    client: TestClient,
+    direct_reads: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    path: str,
+    headers: dict[str, str],
+) -> None:
+    """Read alone, plain columns come as rows orjson writes; while another read waits on
+    the database, PostgreSQL builds the JSON (json_read._Waiting). Same bytes and headers."""
+    rows = client.get(path, headers=headers)
+    monkeypatch.setattr(json_read._Waiting, "count", 1)  # as if another read were waiting
+    built = client.get(path, headers=headers)
+    assert [sql.startswith("SELECT CAST(to_json") for sql in direct_reads] == [False, True]
+    assert rows.status_code == built.status_code == 200, rows.text
+    assert rows.content == built.content
+    for name in COMPARED:
+        assert rows.headers.get(name) == built.headers.get(name), name
 
 
 def test_rows_and_range_arrive_exactly(client: TestClient) -> None:
