@@ -49,20 +49,9 @@ SAME_SPELLING = frozenset(
 )
 # Families the driver reads as values orjson writes as PostgreSQL's JSON would spell them
 # (with the casts of `_value`): integers, text (decimals and binary cast to text), booleans,
-# UUIDs. Dates and times are not: the driver refuses `infinity` and BC dates.
-ROW_FAMILIES = frozenset(
-    {
-        TypeFamily.INTEGER,
-        TypeFamily.BIGINT,
-        TypeFamily.DECIMAL,
-        TypeFamily.BOOLEAN,
-        TypeFamily.STRING,
-        TypeFamily.TEXT,
-        TypeFamily.ENUM,
-        TypeFamily.UUID,
-        TypeFamily.BINARY,
-    }
-)
+# UUIDs. Not dates and times (the driver refuses `infinity` and BC dates) nor JSON (its
+# stored spacing).
+ROW_FAMILIES = SAME_SPELLING - {TypeFamily.DATE, TypeFamily.DATETIME, TypeFamily.JSON}
 JSON_DIALECTS = ("postgresql",)  # the databases that build a whole response as JSON
 MAX_PAIRS = 50  # json_build_object takes at most 100 arguments
 MAX_COLUMNS = 1000  # of a whole-row level (PostgreSQL allows 1664 in a select list)
