@@ -52,7 +52,6 @@ _REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
 _BEARER_KEY = f"Bearer {PREFIX}".encode("ascii")
 _BEARER_LENGTH = len(b"Bearer ")
 _BEARER_KEY_LENGTH = _BEARER_LENGTH + KEY_LENGTH
-_OPEN_OR_PAGES = OPEN_PATHS | PAGES
 _OPEN_OR_OAUTH_PREFIXES = OPEN_PREFIXES + OAUTH_PREFIXES
 _ID_PREFIX = ""
 _ID_COUNTER = itertools.count()
@@ -189,7 +188,9 @@ class AuthMiddleware:
         if query and _MAYBE_CREDENTIAL.search(query.lower()) is not None:
             return None
         path = scope["path"]
-        if path in _OPEN_OR_PAGES or path.startswith(_OPEN_OR_OAUTH_PREFIXES):
+        if path in OPEN_PATHS or path.startswith(_OPEN_OR_OAUTH_PREFIXES):
+            return None
+        if path in PAGES and scope["method"] == "GET":  # maybe a page: `is_open` decides
             return None
         if not authorization.isascii():
             return None

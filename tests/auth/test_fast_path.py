@@ -51,6 +51,32 @@ def test_a_warm_bearer_key_is_served_by_the_fast_path(
     assert gw.client.get(PATH, headers=bearer(key)).status_code == 200
 
 
+def test_a_graphql_post_with_a_warm_key_takes_the_fast_path_with_the_same_rights(
+    gw: Gateway, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """POST /graphql is data, never the GraphiQL page: served by the fast path, and the
+    schema is still the key's own (a table outside its scopes does not exist)."""
+    key = gw.new_key("shop.products:read")
+    assert gw.client.get(PATH, headers=bearer(key)).status_code == 200  # verified, cached
+    page = gw.client.get("/graphql", headers=bearer(key))  # the page: the full path
+
+    async def full_path(*_args: Any) -> None:
+        raise AssertionError("the full path ran")
+
+    monkeypatch.setattr(AuthMiddleware, "_checked", full_path)
+    query = "{ shop_products(limit: 1, order_by: {id: asc}) { id } }"
+    read = gw.client.post("/graphql", headers=bearer(key), json={"query": query})
+    hidden = gw.client.post(
+        "/graphql", headers=bearer(key), json={"query": "{ shop_customers { id } }"}
+    )
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    assert read.status_code == 200
+    assert read.json() == {"data": {"shop_products": [{"id": 1}]}}
+    assert "x-request-id" in read.headers
+    assert hidden.json()["errors"][0]["message"].startswith("Cannot query field 'shop_customers'")
+
+
 def test_a_cached_key_writes_with_its_principal_and_request_id_in_the_audit_log(
     gw: Gateway,
 ) -> None:
