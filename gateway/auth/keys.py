@@ -62,5 +62,10 @@ def key_digest(key: str | bytes, pepper: str | None) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def ready_key(key: str) -> bytes:
+    """`key` as the `Authorization` header value clients send it: `Bearer <key>` bytes."""
+    return f"Bearer {key}".encode("utf-8", "replace")
+
+
 def same_digest(first: str, second: str) -> bool:
     return hmac.compare_digest(first.encode("ascii"), second.encode("ascii"))

@@ -48,10 +48,6 @@ QUERY_CREDENTIALS = frozenset({"access_token", "api_key", "apikey", "api-key", "
 # (ASCII-only on bytes either way), at less than half its cost on every request.
 _MAYBE_CREDENTIAL = re.compile(rb"%|fgk_|access_token|api[_-]?key")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._\-]{1,64}")
-# The fast path's shape (`AuthMiddleware._cached_key`), as raw header bytes.
-_BEARER_KEY = f"Bearer {PREFIX}".encode("ascii")
-_BEARER_LENGTH = len(b"Bearer ")
-_BEARER_KEY_LENGTH = _BEARER_LENGTH + KEY_LENGTH
 _OPEN_OR_OAUTH_PREFIXES = OPEN_PREFIXES + OAUTH_PREFIXES
 _ID_PREFIX = ""
 _ID_COUNTER = itertools.count()
@@ -142,6 +138,8 @@ class AuthMiddleware:
         self.service = service
         self.tokens = tokens  # OAuth access tokens (JWTs); None: API keys only
         self._on_write = service.on_write  # bound once, installed per request
+        # Limits are fixed by the settings: without any, the fast path checks none.
+        self._limits = service.ip_limiter.enabled or service.key_limiter.enabled
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -150,57 +148,32 @@ class AuthMiddleware:
             authorization = found.get(b"authorization")
             if (
                 authorization is not None
-                and len(authorization) == _BEARER_KEY_LENGTH
-                and authorization.startswith(_BEARER_KEY)
                 and len(found) == len(raw)
                 and b"x-api-key" not in found
-            ):
-                access = self._cached_key(scope, authorization)
-                if access is not None:  # the common request, in this one coroutine
-                    given = found.get(b"x-request-id")
-                    request_id = (
-                        _request_id(given.decode("latin-1"))
-                        if given
-                        else f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
-                    )
+                and (access := self.service.cached_access(authorization)) is not None
+                and _plain_data_request(scope)
+            ):  # the common request, in this one coroutine
+                given = found.get(b"x-request-id")
+                request_id = _request_id(given.decode("latin-1")) if given else _new_request_id()
+                if self._limits:
                     refused = self._over_limit(scope, access)
                     if refused is not None:
                         await self._refused(scope, receive, send, refused, request_id)
                         return
-                    state = RequestState(access, request_id, access.principal, self._on_write)
-                    token = REQUEST_STATE.set(state)
-                    try:
-                        await self.app(scope, receive, RequestIdSend(send, request_id))
-                    finally:
-                        REQUEST_STATE.reset(token)
-                    return
+                state = RequestState(access, request_id, access.principal, self._on_write)
+                token = REQUEST_STATE.set(state)
+                try:
+                    await self.app(scope, receive, RequestIdSend(send, request_id))
+                finally:
+                    REQUEST_STATE.reset(token)
+                return
         elif scope["type"] != "websocket":
             await self.app(scope, receive, send)
             return
         await self._checked(scope, receive, send)
 
-    def _cached_key(self, scope: Scope, authorization: bytes) -> ScopedAccess | None:
-        """The Access of `Authorization: Bearer fgk_...` (exactly that shape) when the key
-        was verified within cache_seconds and the request is for data with nothing that
-        could be a credential in its query string; None for anything else (`_checked`
-        then decides, and refuses, exactly as for any request). No I/O, no refusal."""
-        query = scope.get("query_string")
-        if query and _MAYBE_CREDENTIAL.search(query.lower()) is not None:
-            return None
-        path = scope["path"]
-        if path in OPEN_PATHS or path.startswith(_OPEN_OR_OAUTH_PREFIXES):
-            return None
-        if path in PAGES and scope["method"] == "GET":  # maybe a page: `is_open` decides
-            return None
-        if not authorization.isascii():
-            return None
-        return self.service.cached_access(authorization[_BEARER_LENGTH:])
-
     def _over_limit(self, scope: Scope, access: ScopedAccess) -> AuthError | None:
         """The 429 for a cached key: its client address throttled, or the key's rate."""
-        service = self.service
-        if not service.ip_limiter.enabled and not service.key_limiter.enabled:
-            return None
         try:
             self._check_ip(_client(scope))
             self._limited(access, access.principal.key_id)
@@ -292,7 +265,7 @@ class AuthMiddleware:
             raise
         if service.needs_touch(checked):
             await anyio.to_thread.run_sync(service.touch, checked)
-        return self._limited(service.key_access(checked), checked.id)
+        return self._limited(service.key_access(checked, secret), checked.id)
 
     def _check_ip(self, client: str) -> None:
         """429 while this address has used up its failed authentications."""
@@ -331,12 +304,29 @@ def _client(scope: Scope) -> str:
     return str(client[0]) if client else "unknown"
 
 
+def _plain_data_request(scope: Scope) -> bool:
+    """Whether the fast path may serve a request with a verified key (`AuthMiddleware`):
+    one for data, with nothing that could be a credential in its query string. Anything
+    else takes the full path, which decides (and refuses) exactly as for any request."""
+    query = scope.get("query_string")
+    if query and _MAYBE_CREDENTIAL.search(query.lower()) is not None:
+        return False
+    path = scope["path"]
+    if path in OPEN_PATHS or path.startswith(_OPEN_OR_OAUTH_PREFIXES):
+        return False
+    return path not in PAGES or scope["method"] != "GET"  # maybe a page: `is_open` decides
+
+
 def _request_id(given: str | None) -> str:
     """The caller's X-Request-Id when it is sane, else 32 hex digits unique per request:
     64 random bits drawn once per process, then a 64-bit counter (no syscall per request)."""
     if given and _REQUEST_ID.fullmatch(given):
         return given
-    return f"{_ID_PREFIX}{next(_ID_COUNTER):016x}"
+    return _new_request_id()
+
+
+def _new_request_id() -> str:
+    return _ID_PREFIX + next(_ID_COUNTER).to_bytes(8, "big").hex()  # twice f"{n:016x}"'s speed
 
 
 class RequestIdSend:

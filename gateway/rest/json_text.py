@@ -96,6 +96,9 @@ async def respond(ctx: QueryContext, plan: TextRead) -> Response:
 
 
 def _plan(ctx: QueryContext, select: Select, catalog: Catalog, *, counted: bool) -> JsonRead | None:
+    connector = ctx.connectors.get(select.target.source)
+    if connector is None or connector.dialect not in JSON_DIALECTS:
+        return None  # never text: skip the scope check the caller's own read makes anyway
     uses = tuple(table_uses(select, catalog))
     current_access().require(uses)  # every table, before values are typed against them
     return plan_json_read(ctx, select, catalog, uses=uses, counted=counted)

@@ -85,3 +85,24 @@ def test_request_ids_are_unique_and_a_sane_offered_one_is_kept(gw: Gateway) -> N
     refused = gw.client.get(PATH)  # a 401 carries one too
     assert refused.status_code == 401
     assert len(refused.headers["x-request-id"]) == 32
+
+
+def test_a_cached_key_is_kept_in_memory_only_while_its_entry_lives(gw: Gateway) -> None:
+    """The ready map is keyed by the header itself (no digest per request): an entry past
+    its time is dropped when the key comes again, and swept when another key is checked."""
+    first, second = gw.new_key("*:read"), gw.new_key("*:read")
+
+    def kept(key: str) -> bool:
+        return any(key.encode() in header for header in gw.service._ready)
+
+    assert gw.client.get(PATH, headers={"Authorization": f"Bearer {first}"}).status_code == 200
+    assert kept(first)
+    gw.clock.advance(2.5)  # past cache_seconds (2)
+    assert gw.service.cached_access(first) is None  # presented again: dropped, not served
+    assert not kept(first)
+    assert gw.client.get(PATH, headers={"X-API-Key": first}).status_code == 200
+    assert kept(first)  # checked in full again (any spelling): kept as `Bearer <key>`
+    gw.clock.advance(2.5)
+    assert gw.client.get(PATH, headers={"X-API-Key": second}).status_code == 200
+    assert kept(second)
+    assert not kept(first)  # never presented again: swept

@@ -1,6 +1,7 @@
 """A request with `Authorization: Bearer fgk_...` for a key verified a moment ago takes the
-middleware's fast path (`AuthMiddleware._cached_key`); it answers exactly as the full path:
-rights, refusals, limits, audit entries and request ids. Each test warms the key first."""
+middleware's fast path (`AuthService.cached_access`, `_plain_data_request`); it answers
+exactly as the full path: rights, refusals, limits, audit entries and request ids. Each
+test warms the key first."""
 
 from __future__ import annotations
 
