@@ -14,7 +14,6 @@ import itertools
 import os
 import re
 from collections.abc import Awaitable
-from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio
@@ -307,14 +306,27 @@ def _client(scope: Scope) -> str:
 def _plain_data_request(scope: Scope) -> bool:
     """Whether the fast path may serve a request with a verified key (`AuthMiddleware`):
     one for data, with nothing that could be a credential in its query string. Anything
-    else takes the full path, which decides (and refuses) exactly as for any request."""
-    query = scope.get("query_string")
+    else takes the full path, which decides (and refuses) exactly as for any request.
+    Remembered per method, path and query (clients repeat theirs): one lookup."""
+    request = (scope["method"], scope["path"], scope.get("query_string") or b"")
+    plain = _PLAIN.get(request)
+    if plain is None:
+        if len(_PLAIN) >= MAX_PLAIN:
+            _PLAIN.clear()
+        plain = _PLAIN[request] = _is_plain(*request)
+    return plain
+
+
+def _is_plain(method: str, path: str, query: bytes) -> bool:
     if query and _MAYBE_CREDENTIAL.search(query.lower()) is not None:
         return False
-    path = scope["path"]
     if path in OPEN_PATHS or path.startswith(_OPEN_OR_OAUTH_PREFIXES):
         return False
-    return path not in PAGES or scope["method"] != "GET"  # maybe a page: `is_open` decides
+    return path not in PAGES or method != "GET"  # maybe a page: `is_open` decides
+
+
+_PLAIN: dict[tuple[str, str, bytes], bool] = {}
+MAX_PLAIN = 4096
 
 
 def _request_id(given: str | None) -> str:
@@ -340,7 +352,6 @@ class RequestIdSend:
         self.header = (b"x-request-id", request_id.encode("latin-1"))
 
     def __call__(self, message: Message) -> Awaitable[None]:
-        if message["type"] == "http.response.start":
-            headers: list[Any] = [*message.get("headers", ()), self.header]
-            message = {**message, "headers": headers}
+        if message["type"] == "http.response.start":  # a new dict per message: changed here
+            message["headers"] = [*message.get("headers", ()), self.header]
         return self.send(message)
