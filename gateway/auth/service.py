@@ -129,7 +129,8 @@ class AuthService:
         hit then costs one dict lookup instead of a SHA-256 or HMAC per request (in a whole
         request ~2.5 us: OpenSSL's code is cold there). Python's dict compares a key only
         after its per-process keyed SipHash matched, so a lookup reveals nothing by its
-        timing. Expired entries are dropped when presented and swept every `cache_seconds`."""
+        timing. An expired entry is dropped when its key comes again, or by the sweep here (at
+        most once every `cache_seconds`, when a key is checked in full)."""
         last_used = max(self._touched.get(grant.id, 0.0), grant.last_used_at or 0.0)
         ends = [grant.expires_at, last_used + LAST_USED_EVERY]
         ends.extend(t for t in (grant.revoked_at, grant.grace_until) if t is not None)
