@@ -1,4 +1,5 @@
-"""uvicorn's httptools protocol, sending each response's head and body in one write.
+"""uvicorn's httptools protocol, sending each response's head and body in one write, and
+telling the app when a request runs in a context of its own (`OWN_CONTEXT`).
 
 uvicorn writes the status line and headers as soon as the app sends
 `http.response.start`, then the body in a second write when it arrives: two
@@ -21,6 +22,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 HEAD_PREFIX = b"HTTP/1.1 "
 PROTOCOL = "gateway.http_protocol:HeadHoldingProtocol"  # uvicorn's `http=`, by import path
+# Set in a request's scope when uvicorn runs it in a task with an empty context of its own
+# (`reset_contextvars`, as `fedgate serve` runs): what the request sets there ends with it.
+OWN_CONTEXT = "fedgate.own_context"
 
 
 class HeadHoldingTransport:
@@ -75,3 +79,8 @@ class HeadHoldingProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(HeadHoldingTransport(transport, self.loop))  # type: ignore[arg-type]
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self.config.reset_contextvars:
+            self.scope[OWN_CONTEXT] = True  # type: ignore[literal-required]

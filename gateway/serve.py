@@ -60,9 +60,16 @@ def serve(
             log_level=log_level,
             access_log=access_log,
             http=PROTOCOL,
+            reset_contextvars=True,  # each request's task starts from an empty context
         )
         return 0
     uvicorn.run(
-        app, host=host, port=port, log_level=log_level, access_log=access_log, http=PROTOCOL
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=access_log,
+        http=PROTOCOL,
+        reset_contextvars=True,  # each request's task starts from an empty context
     )
     return 0

@@ -33,6 +33,7 @@ from gateway.auth.oauth.resource import TokenAuthenticator
 from gateway.auth.oauth.tokens import looks_like_jwt
 from gateway.auth.service import AuthService
 from gateway.errors import problem_from_error
+from gateway.http_protocol import OWN_CONTEXT
 from gateway.query.access import REQUEST_STATE, RequestState
 
 OPEN_PATHS = frozenset({"/", "/healthz", "/readyz", "/docs"})
@@ -140,7 +141,12 @@ class AuthMiddleware:
         # Limits are fixed by the settings: without any, the fast path checks none.
         self._limits = service.ip_limiter.enabled or service.key_limiter.enabled
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """The awaitable that serves the request: for a key verified a moment ago in a
+        request with a context of its own (`OWN_CONTEXT`: `fedgate serve`), the inner app's,
+        its state set in that context, so no frame of this middleware stays in the request
+        (every suspension of the request passes through each frame); else a coroutine of
+        this middleware that also undoes what it set."""
         if scope["type"] == "http":
             raw = scope["headers"]
             found = dict(raw)  # one C call; a repeated header (len differs) takes the full path
@@ -157,19 +163,25 @@ class AuthMiddleware:
                 if self._limits:
                     refused = self._over_limit(scope, access)
                     if refused is not None:
-                        await self._refused(scope, receive, send, refused, request_id)
-                        return
+                        return self._refused(scope, receive, send, refused, request_id)
                 state = RequestState(access, request_id, access.principal, self._on_write)
-                token = REQUEST_STATE.set(state)
-                try:
-                    await self.app(scope, receive, RequestIdSend(send, request_id))
-                finally:
-                    REQUEST_STATE.reset(token)
-                return
+                if scope.get(OWN_CONTEXT):  # its context ends with the request
+                    REQUEST_STATE.set(state)
+                    return self.app(scope, receive, RequestIdSend(send, request_id))
+                return self._within(state, scope, receive, RequestIdSend(send, request_id))
         elif scope["type"] != "websocket":
+            return self.app(scope, receive, send)
+        return self._checked(scope, receive, send)
+
+    async def _within(
+        self, state: RequestState, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """The inner app with `state` installed, undone after (a caller's shared context)."""
+        token = REQUEST_STATE.set(state)
+        try:
             await self.app(scope, receive, send)
-            return
-        await self._checked(scope, receive, send)
+        finally:
+            REQUEST_STATE.reset(token)
 
     def _over_limit(self, scope: Scope, access: ScopedAccess) -> AuthError | None:
         """The 429 for a cached key: its client address throttled, or the key's rate."""

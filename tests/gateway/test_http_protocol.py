@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from gateway.http_protocol import PROTOCOL, HeadHoldingTransport
@@ -126,10 +127,14 @@ def test_everything_else_reaches_the_real_transport() -> None:
 
 SERVER = """
 import asyncio, sys
+from contextvars import ContextVar
 import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from gateway.http_protocol import OWN_CONTEXT
+
+SEEN = ContextVar("seen", default="unset")
 
 
 async def json_(_):
@@ -149,12 +154,26 @@ async def stream(_):
     return StreamingResponse(chunks(), media_type="text/plain")
 
 
+async def context(request):
+    before = SEEN.get()
+    SEEN.set(request.query_params["mark"])  # in this request's task: never seen by another
+    return JSONResponse({"before": before, "own": request.scope.get(OWN_CONTEXT, False)})
+
+
 app = Starlette(routes=[
     Route("/json", json_, methods=["GET", "HEAD"]),
     Route("/empty", empty),
     Route("/stream", stream),
+    Route("/context", context),
 ])
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), http=sys.argv[2], log_level="warning")
+uvicorn.run(
+    app,
+    host="127.0.0.1",
+    port=int(sys.argv[1]),
+    http=sys.argv[2],
+    log_level="warning",
+    reset_contextvars=True,  # as `fedgate serve` runs it
+)
 """
 
 
@@ -229,3 +248,27 @@ def test_a_small_response_arrives_whole_in_the_first_read(port: int) -> None:
                 split += 1
                 _exchange(conn, b"", b'{"ok":true}')
         assert split == 0
+
+
+def test_each_request_runs_in_a_context_of_its_own_pipelined_too(port: int) -> None:
+    """As `fedgate serve` runs uvicorn (`reset_contextvars`): a context variable one request
+    sets is seen by no later request on the connection, pipelined ones included (uvicorn
+    starts those from the previous request's task), and the scope says so (`OWN_CONTEXT`):
+    the auth middleware then leaves a request's state in that context, undone by nobody."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        first = _exchange(conn, b"GET /context?mark=a HTTP/1.1\r\nHost: t\r\n\r\n", b"}")
+        pipelined = b"".join(
+            f"GET /context?mark={mark} HTTP/1.1\r\nHost: t\r\n\r\n".encode() for mark in "bcd"
+        )
+        conn.sendall(pipelined)
+        rest = b""
+        deadline = time.monotonic() + 10
+        while rest.count(b"}") < 3:
+            assert time.monotonic() < deadline, f"incomplete responses: {rest!r}"
+            chunk = conn.recv(65536)
+            assert chunk, f"connection closed early: {rest!r}"
+            rest += chunk
+    bodies = [part.rsplit(b"\r\n\r\n", 1)[-1] for part in (first + rest).split(b"}")[:-1]]
+    seen = [orjson.loads(body + b"}") for body in bodies]
+    assert [s["before"] for s in seen] == ["unset"] * 4
+    assert [s["own"] for s in seen] == [True] * 4
