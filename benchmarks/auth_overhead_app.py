@@ -6,7 +6,9 @@ and a bootstrapped admin key (`Authorization: Bearer`), one with auth off. Each
 request runs in its own task, as uvicorn runs them, and reads SQLite in a worker
 thread as the server does. Without the HTTP server and the client, what remains is
 the gateway's own work per request, so the difference between the two is auth's
-share of it, with less noise than over sockets (no client, no kernel).
+share of it, with less noise than over sockets (no client, no kernel). As under
+`fedgate serve`, each task starts from an empty context and the scope says so
+(`OWN_CONTEXT`).
 
     .venv/bin/python -m benchmarks.auth_overhead_app [--rounds 30] [--requests 300]
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import os
 import platform
 import statistics
@@ -29,6 +32,7 @@ from gateway.app import create_app
 from gateway.auth.bootstrap import bootstrap_admin
 from gateway.auth.service import AuthService
 from gateway.demo import ensure_demo
+from gateway.http_protocol import OWN_CONTEXT
 
 App = Any  # an ASGI app
 
@@ -51,6 +55,7 @@ def request_scope(key: str | None) -> dict[str, Any]:
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
         "headers": headers,
+        OWN_CONTEXT: True,
     }
 
 
@@ -63,7 +68,7 @@ class Caller:
         self.status = 0
 
     async def one(self) -> None:
-        await asyncio.create_task(self.app(dict(self.scope), self._receive, self._send))
+        await self._task()
         if self.status != 200:
             raise SystemExit(f"{PATH}: status {self.status}")
 
@@ -71,10 +76,14 @@ class Caller:
         """Wait for the first 200 (the catalog is introspected in the background)."""
         deadline = time.monotonic() + seconds
         while True:
-            await asyncio.create_task(self.app(dict(self.scope), self._receive, self._send))
+            await self._task()
             if self.status == 200 or time.monotonic() > deadline:
                 return
             await asyncio.sleep(0.1)
+
+    def _task(self) -> asyncio.Task[None]:
+        request = self.app(dict(self.scope), self._receive, self._send)
+        return asyncio.get_running_loop().create_task(request, context=contextvars.Context())
 
     async def _receive(self) -> dict[str, Any]:
         return {"type": "http.request", "body": b"", "more_body": False}

@@ -157,7 +157,7 @@ class AuthMiddleware:
                 and b"x-api-key" not in found
                 and (access := self.service.cached_access(authorization)) is not None
                 and _plain_data_request(scope)
-            ):  # the common request, in this one coroutine
+            ):  # the common request, served in this one call
                 given = found.get(b"x-request-id")
                 request_id = _request_id(given.decode("latin-1")) if given else _new_request_id()
                 if self._limits:
