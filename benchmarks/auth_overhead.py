@@ -69,6 +69,17 @@ auth:
 """
 
 
+def prepare(folder: Path) -> tuple[Path, Path, str]:
+    """The demo shop in `folder`, the configs with auth on and off, and the admin key."""
+    ensure_demo(folder / "demo")
+    database = folder / "demo" / "shop.sqlite"
+    on = write_config(folder, "auth_on", enabled=True, database=database)
+    off = write_config(folder, "auth_off", enabled=False, database=database)
+    created = bootstrap_admin(AuthService(load_settings(str(on))))
+    assert created is not None
+    return on, off, created.key
+
+
 def write_config(folder: Path, name: str, *, enabled: bool, database: Path) -> Path:
     path = folder / f"{name}.yaml"
     text = CONFIG.format(
@@ -140,14 +151,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        ensure_demo(folder / "demo")
-        database = folder / "demo" / "shop.sqlite"
-        on = write_config(folder, "auth_on", enabled=True, database=database)
-        off = write_config(folder, "auth_off", enabled=False, database=database)
-        created = bootstrap_admin(AuthService(load_settings(str(on))))
-        assert created is not None
+        on, off, key = prepare(folder)
         if args.in_process:
-            in_process(on, created.key, args)
+            in_process(on, key, args)
             return
         if args.client == "wrk" and shutil.which("wrk") is None:
             raise SystemExit("wrk is not installed")
@@ -163,11 +169,11 @@ def main() -> None:
                     processes.append(start_fedgate(config, ports[name][-1]))
                     pids[name].append(processes[-1].pid)
             if args.client == "wrk":
-                script = wrk_script(folder, created.key)
+                script = wrk_script(folder, key)
                 counts = [int(c) for c in args.connections.split(",")]
                 results = measure_wrk(ports, pids, script, counts, args)
             else:
-                results = measure_httpx(ports, created.key, args)
+                results = measure_httpx(ports, key, args)
         finally:
             for process in processes:
                 process.send_signal(signal.SIGTERM)

@@ -26,12 +26,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.auth_overhead import OFF, ON, PATH, report, write_config
+from benchmarks.auth_overhead import OFF, ON, PATH, prepare, report
 from config.loader import load_settings
 from gateway.app import create_app
-from gateway.auth.bootstrap import bootstrap_admin
-from gateway.auth.service import AuthService
-from gateway.demo import ensure_demo
 from gateway.http_protocol import OWN_CONTEXT
 
 App = Any  # an ASGI app
@@ -142,14 +139,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300, help="requests per round")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp)
-        ensure_demo(folder / "demo")
-        database = folder / "demo" / "shop.sqlite"
-        on = write_config(folder, "auth_on", enabled=True, database=database)
-        off = write_config(folder, "auth_off", enabled=False, database=database)
-        created = bootstrap_admin(AuthService(load_settings(str(on))))
-        assert created is not None
-        results = asyncio.run(measure(on, off, created.key, args))
+        on, off, key = prepare(Path(tmp))
+        results = asyncio.run(measure(on, off, key, args))
     per_request = {name: 1e6 / statistics.median(values) for name, values in results.items()}
     print(f"\n{platform.python_version()}, {os.cpu_count()} CPUs, in-process GET {PATH}")
     report(f"whole app in-process: {args.rounds} rounds x {args.requests} requests", results)

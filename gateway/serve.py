@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
+from functools import partial
 
 import uvicorn
 
@@ -45,31 +46,21 @@ def serve(
     for line in announce_auth(app.state.auth, console, base):  # first start: the admin key, once
         console.info(f"fedgate: try  {line}")
     console.info(f"fedgate: health  curl {base}/readyz")
-    access_log = log_level == "debug"
+    run = partial(  # uvicorn with the options every worker runs with
+        uvicorn.run,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=log_level == "debug",
+        http=PROTOCOL,
+        reset_contextvars=True,  # each request's task starts from an empty context
+    )
     if workers > 1 and config_path is not None:
         if app.state.auth is not None:
             app.state.auth.dispose()  # the workers open their own store connections
         os.environ.update(worker_environment(config_path, host, port))
         console.info(f"fedgate: {workers} worker processes")
-        uvicorn.run(
-            "gateway.workers:app_from_environment",
-            factory=True,
-            workers=workers,
-            host=host,
-            port=port,
-            log_level=log_level,
-            access_log=access_log,
-            http=PROTOCOL,
-            reset_contextvars=True,  # each request's task starts from an empty context
-        )
+        run("gateway.workers:app_from_environment", factory=True, workers=workers)
         return 0
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=access_log,
-        http=PROTOCOL,
-        reset_contextvars=True,  # each request's task starts from an empty context
-    )
+    run(app)
     return 0
