@@ -323,9 +323,11 @@ def _plain_data_request(scope: Scope) -> bool:
     request = (scope["method"], scope["path"], scope.get("query_string") or b"")
     plain = _PLAIN.get(request)
     if plain is None:
-        if len(_PLAIN) >= MAX_PLAIN:
-            _PLAIN.clear()
-        plain = _PLAIN[request] = _is_plain(*request)
+        plain = _is_plain(*request)
+        if len(request[1]) + len(request[2]) <= MAX_PLAIN_LENGTH:  # a long one: not kept
+            if len(_PLAIN) >= MAX_PLAIN:
+                _PLAIN.clear()
+            _PLAIN[request] = plain
     return plain
 
 
@@ -338,7 +340,8 @@ def _is_plain(method: str, path: str, query: bytes) -> bool:
 
 
 _PLAIN: dict[tuple[str, str, bytes], bool] = {}
-MAX_PLAIN = 4096
+MAX_PLAIN = 4096  # entries, each of at most MAX_PLAIN_LENGTH characters of path and query:
+MAX_PLAIN_LENGTH = 1024  # a few MB at most, whatever URLs a client sends
 
 
 def _request_id(given: str | None) -> str:

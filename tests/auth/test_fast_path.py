@@ -213,3 +213,20 @@ def test_the_request_state_is_undone_after_the_request(gw: Gateway) -> None:
     assert access is not UNRESTRICTED
     assert request_id == "q"
     assert (b"x-request-id", b"q") in sent[0]["headers"]
+
+
+def test_fast_path_eligibility_is_remembered_only_for_urls_of_bounded_length() -> None:
+    """Per method, path and query, for one lookup per request; a long URL is decided each
+    time and never kept, so no client can fill memory with the map (4096 entries)."""
+    from gateway.auth import middleware
+
+    def scope(query: bytes) -> dict[str, Any]:
+        return {"method": "GET", "path": PATH, "query_string": query}
+
+    short, long_ = b"select=id&limit=5", b"select=id&name=eq." + b"x" * 2000
+    assert middleware._plain_data_request(scope(short)) is True
+    assert middleware._plain_data_request(scope(long_)) is True
+    assert middleware._plain_data_request(scope(long_ + b"&api_key=1")) is False
+    kept = {query for (_, _, query) in middleware._PLAIN}
+    assert short in kept
+    assert not any(len(query) > middleware.MAX_PLAIN_LENGTH for query in kept)  # neither long one
