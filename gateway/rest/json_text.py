@@ -48,6 +48,7 @@ from gateway.rest.paging import content_range
 from schema_cache.model import Catalog
 
 SHAPING_HEADERS = ("accept", "prefer", "range", "accept-profile")
+MAX_KEPT_URL = 2048  # characters of path and query string of a request whose plan is kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,11 @@ class TextReads:
         return entry[2]
 
     def put(self, request: Request, catalog: Catalog, plan: TextRead) -> TextRead:
+        """Keep `plan` for the request's spelling, unless that is long (planned each time:
+        1024 kept plans of long URLs would hold many MB)."""
+        scope = request.scope
+        if len(scope["path"]) + len(scope["query_string"]) > MAX_KEPT_URL:
+            return plan
         known = known_catalog(catalog)
         self._plans[_key(request, known)] = (catalog, known, plan)
         return plan

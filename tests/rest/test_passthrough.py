@@ -189,6 +189,12 @@ def test_a_repeated_read_is_planned_once(
     assert by_key[0].content == by_key[1].content
     assert len(planned) == 3  # the list, its Range spelling, the by-key read
     assert len(direct_reads) == 5  # every request still reads
+    long_ = f"/rest/pg/owner?select=id,name&name=not.in.({','.join(['x' * 40] * 60)})"
+    assert len(long_) > json_text.MAX_KEPT_URL
+    answers = [client.get(long_) for _ in range(2)]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].content == answers[1].content
+    assert len(planned) == 5  # a long spelling is planned each time, never kept
 
 
 def test_a_kept_plan_is_for_its_model_only() -> None:
