@@ -50,6 +50,9 @@ from schema_cache.model import Catalog
 log = logging.getLogger(__name__)
 DOCUMENTS = 256
 PLANS = 512
+# Characters of a document (and of its variables, for a plan) beyond which it is parsed or
+# planned each time and never kept: 512 kept plans of 10 MB bodies would hold gigabytes.
+MAX_KEPT_TEXT = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,8 +107,9 @@ class Engine:
             document = Document(
                 None if problems else node, [gql_errors.request_error(e) for e in problems]
             )
-        with self._lock:
-            self._documents[query] = document
+        if len(query) <= MAX_KEPT_TEXT:
+            with self._lock:
+                self._documents[query] = document
         return document
 
     def run(self, request: Request, ctx: QueryContext, catalog: Catalog) -> dict[str, Any]:
@@ -139,8 +143,9 @@ class Engine:
         if isinstance(coerced, list):
             raise _RequestErrors([gql_errors.request_error(e) for e in coerced])
         plan = self._compile(document, operation, fragments, coerced)
-        with self._lock:
-            self._plans[key] = plan
+        if len(key[0]) + len(key[2]) <= MAX_KEPT_TEXT:
+            with self._lock:
+                self._plans[key] = plan
         return plan
 
     def _compile(
