@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from gateway.auth.keys import generate_key
 from gateway.auth.middleware import AuthMiddleware
 from gateway.auth.tables import api_keys
+from gateway.http_protocol import OWN_CONTEXT
 from gateway.query.access import UNRESTRICTED, current_access, current_state
 from tests.auth.helpers import Gateway, auth_gateway
 
@@ -213,6 +214,21 @@ def test_the_request_state_is_undone_after_the_request(gw: Gateway) -> None:
     assert access is not UNRESTRICTED
     assert request_id == "q"
     assert (b"x-request-id", b"q") in sent[0]["headers"]
+
+    # Served with a context of its own (`fedgate serve`): the inner app's own coroutine runs
+    # the request, with the state set in that context, which ends with the request's task.
+    own = {**scope, OWN_CONTEXT: True}
+
+    async def served() -> None:
+        request = AuthMiddleware(inner, gw.service)(own, receive, send)
+        assert getattr(request, "cr_code", None) is inner.__code__  # no middleware frame
+        await request
+        assert current_state().request_id == "q"  # this task's context, set for the request
+
+    asyncio.run(asyncio.wait_for(served(), 10))  # a task of its own, as uvicorn's
+    assert current_access() is UNRESTRICTED  # nothing outside that task changed
+    assert seen[-1][1] == "q"
+    assert seen[-1][0] is not UNRESTRICTED
 
 
 def test_fast_path_eligibility_is_remembered_only_for_urls_of_bounded_length() -> None:
