@@ -26,7 +26,7 @@ from gateway.federation.limits import FederationLimits
 from gateway.federation.plan import Plan
 from gateway.federation.planner import BoundStatement, bind_statement, build_plan
 from gateway.federation.result import RenderedResult, Result
-from gateway.federation.statement import parse_statement
+from gateway.federation.statement import MAX_KEPT_SQL, parse_statement
 from gateway.query.access import current_access
 from gateway.runtime import Runtime
 from schema_cache.model import Catalog
@@ -102,8 +102,9 @@ class SqlService:
         if cached is not None:
             return replace(cached, params=bound.statement.params)
         plan = build_plan(bound, route_for=self.engine.route_for, row_cap=self.limits.row_cap)
-        with self._plans_lock:
-            self._plans[key] = plan
+        if len(sql) <= MAX_KEPT_SQL:
+            with self._plans_lock:
+                self._plans[key] = plan
         return plan
 
     def clear(self) -> None:
@@ -175,8 +176,11 @@ class SqlService:
             return self._last_reads.get(_statement_key(sql, params), {})
 
     def _remember_reads(self, sql: str, params: Sequence[Any], keys: dict[str, CacheKey]) -> None:
+        key = _statement_key(sql, params)
+        if sum(map(len, key)) > MAX_KEPT_SQL:  # a long statement or values: not kept
+            return
         with self._plans_lock:
-            self._last_reads[_statement_key(sql, params)] = dict(keys)
+            self._last_reads[key] = dict(keys)
 
     def close(self) -> None:
         self.fragments.clear()

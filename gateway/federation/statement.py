@@ -32,6 +32,9 @@ _CLAUSE_NAMES: dict[type[exp.Expr], str] = {
 
 
 PARSED_SIZE = 256
+# Statements longer than this are parsed (and planned) each time, never kept: 256 kept
+# trees of 100,000-character statements could hold gigabytes.
+MAX_KEPT_SQL = 16_384
 _PARSED: LRUCache[str, exp.Query] = LRUCache(maxsize=PARSED_SIZE)  # statement text -> tree
 _PARSED_LOCK = threading.Lock()
 
@@ -80,8 +83,9 @@ def parse_statement(sql: str, params: Sequence[Any] = ()) -> Statement:
             errors=[{"parameter": "sql", "refused": name} for name in refused],
         )
     checked = Statement(tree, check_params(tree, params))
-    with _PARSED_LOCK:
-        _PARSED[sql] = tree
+    if len(sql) <= MAX_KEPT_SQL:
+        with _PARSED_LOCK:
+            _PARSED[sql] = tree
     return checked
 
 
